@@ -1,0 +1,113 @@
+//! The merged result of reading every file: configparser's `_sections` and `_defaults`.
+//!
+//! Duplicate sections merge into the first one (later keys win); duplicate keys replace
+//! the earlier value and keep a record of it for the `duplicate_key` lint. `[DEFAULT]` keys
+//! are looked up behind every section's own keys.
+
+use indexmap::IndexMap;
+use svc_schema::{SourceId, Span};
+
+use crate::ini::Value;
+
+/// One key as last set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// The key, lower-cased as configparser's `optionxform` does.
+    pub key: String,
+    /// Span of the key as written.
+    pub key_span: Span,
+    /// The value.
+    pub value: Value,
+    /// Spans of inline comments that configparser stripped from the value's lines.
+    pub stripped_comments: Vec<Span>,
+    /// Key spans of earlier definitions this one replaced.
+    pub replaced: Vec<Span>,
+    /// True if `expand_here` copied it in from `[DEFAULT]`.
+    pub from_default: bool,
+}
+
+/// One section, merged over all its occurrences.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Section {
+    /// The name between the brackets, case and spaces kept.
+    pub name: String,
+    /// The file that first defined it (supervisord's `section_to_file`).
+    pub source: SourceId,
+    /// Span of the name inside each `[...]` header that opened it, in reading order.
+    pub headers: Vec<Span>,
+    /// Its own keys in first-definition order.
+    pub entries: IndexMap<String, Entry>,
+}
+
+impl Section {
+    /// Span of the first header's name.
+    pub fn header(&self) -> Span {
+        self.headers.first().copied().unwrap_or_default()
+    }
+}
+
+/// Everything read so far.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Document {
+    /// Sections in first-definition order (what `parser.sections()` returns).
+    pub sections: IndexMap<String, Section>,
+    /// `[DEFAULT]` keys.
+    pub defaults: IndexMap<String, Entry>,
+    /// Span of each `[DEFAULT]` header.
+    pub default_headers: Vec<Span>,
+}
+
+impl Document {
+    /// A section by exact name.
+    pub fn section(&self, name: &str) -> Option<&Section> {
+        self.sections.get(name)
+    }
+
+    /// `parser.get(section, key)`: the section's own value, else `[DEFAULT]`'s.
+    pub fn get(&self, section: &str, key: &str) -> Option<&Entry> {
+        self.sections
+            .get(section)?
+            .entries
+            .get(key)
+            .or_else(|| self.defaults.get(key))
+    }
+
+    /// `parser.options(section)`: own keys, then `[DEFAULT]` keys not overridden.
+    pub fn keys(&self, section: &str) -> Vec<&Entry> {
+        let Some(found) = self.sections.get(section) else {
+            return Vec::new();
+        };
+        let mut keys: Vec<&Entry> = found.entries.values().collect();
+        keys.extend(
+            self.defaults
+                .values()
+                .filter(|entry| !found.entries.contains_key(&entry.key)),
+        );
+        keys
+    }
+
+    /// supervisord's `expand_here(here)`: replaces `%(here)s` textually in the value of
+    /// every key of every section (inherited `[DEFAULT]` values are copied into the section).
+    pub fn expand_here(&mut self, here: &str) {
+        const HERE: &str = "%(here)s";
+        let defaults = &self.defaults;
+        for section in self.sections.values_mut() {
+            let inherited: Vec<Entry> = defaults
+                .values()
+                .filter(|entry| {
+                    !section.entries.contains_key(&entry.key) && entry.value.text.contains(HERE)
+                })
+                .cloned()
+                .collect();
+            for mut entry in inherited {
+                entry.from_default = true;
+                section.entries.insert(entry.key.clone(), entry);
+            }
+            for entry in section.entries.values_mut() {
+                if entry.value.text.contains(HERE) {
+                    entry.value = entry.value.replace(HERE, here);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,95 @@
+//! The source loader: every file the compiler reads gets a [`SourceId`] and stays here, so
+//! diagnostics can render any span of any file.
+//!
+//! Invariants:
+//! - `Source::text` is what spans index into. For a file that is not valid UTF-8 it is the
+//!   lossy decoding; the bytes before the first bad sequence are identical, which is the only
+//!   part a diagnostic ever points into.
+//! - Sources are never removed: a `SourceId` stays valid for the life of a [`Sources`].
+
+use std::path::{Path, PathBuf};
+
+use svc_schema::{SourceId, Span};
+
+/// One loaded file.
+#[derive(Debug, Clone)]
+pub struct Source {
+    /// Its id.
+    pub id: SourceId,
+    /// The path as supervisord would print it (absolute for included files).
+    pub path: PathBuf,
+    /// The text (see the module invariant for non-UTF-8 files).
+    pub text: String,
+    /// Byte offset of each line start, for offset -> line:column.
+    line_starts: Vec<usize>,
+}
+
+impl Source {
+    /// 0-based (line, column in chars) of a byte offset.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
+        let line = match self.line_starts.binary_search(&offset) {
+            Ok(line) => line,
+            Err(next) => next - 1,
+        };
+        let start = self.line_starts[line];
+        let column = self
+            .text
+            .get(start..offset)
+            .map_or(0, |s| s.chars().count());
+        (line, column)
+    }
+
+    /// The text under a span (empty if the span is out of range).
+    pub fn slice(&self, span: Span) -> &str {
+        self.text
+            .get(span.start as usize..span.end as usize)
+            .unwrap_or("")
+    }
+}
+
+/// All files read during one compilation.
+#[derive(Debug, Clone, Default)]
+pub struct Sources {
+    files: Vec<Source>,
+}
+
+impl Sources {
+    /// An empty set.
+    pub fn new() -> Sources {
+        Sources::default()
+    }
+
+    /// Registers a file's text and returns its id.
+    pub fn add(&mut self, path: &Path, text: String) -> SourceId {
+        let id = SourceId(u32::try_from(self.files.len()).unwrap_or(u32::MAX));
+        let mut line_starts = vec![0];
+        let bytes = text.as_bytes();
+        let mut index = 0;
+        while index < bytes.len() {
+            match bytes[index] {
+                b'\n' => line_starts.push(index + 1),
+                b'\r' if bytes.get(index + 1) != Some(&b'\n') => line_starts.push(index + 1),
+                _ => {}
+            }
+            index += 1;
+        }
+        self.files.push(Source {
+            id,
+            path: path.to_path_buf(),
+            text,
+            line_starts,
+        });
+        id
+    }
+
+    /// The source with this id.
+    pub fn get(&self, id: SourceId) -> Option<&Source> {
+        self.files.get(id.0 as usize)
+    }
+
+    /// Every source, in load order.
+    pub fn iter(&self) -> impl Iterator<Item = &Source> {
+        self.files.iter()
+    }
+}
