@@ -1,1 +1,201 @@
-fn main() {}
+//! The `svc` command line: parses arguments, calls the crates, picks a renderer and maps
+//! exit codes. No logic of its own lives here.
+//!
+//! Exit codes of `svc check`: 0 clean (warnings allowed unless `--strict`), 1 errors (or
+//! warnings under `--strict`), 2 usage or I/O problems. A closed stdout (broken pipe) exits 0.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use svc_compiler::host::RealHost;
+use svc_compiler::render::{HumanStyle, github, human, json};
+use svc_compiler::{CompileOptions, compile, search};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "svc",
+    version,
+    about = "A process supervisor compatible with supervisord 4.3.0"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Compile a supervisord.conf and report every problem.
+    Check(CheckArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct CheckArgs {
+    /// The configuration file (default: supervisord's search order).
+    file: Option<PathBuf>,
+    /// Output format of the diagnostics.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+    /// Exit 1 on warnings too.
+    #[arg(long)]
+    strict: bool,
+    /// Print the compiled Graph as JSON on stdout.
+    #[arg(long, value_enum)]
+    emit: Option<Emit>,
+    /// Skip checks that depend on this machine (users, groups, directories, environment
+    /// variables), for CI machines that are not the production host.
+    #[arg(long)]
+    no_host_checks: bool,
+    /// Colour in human output.
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    color: Color,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Human,
+    Json,
+    Github,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Emit {
+    Graph,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Writes to stdout; a closed pipe is not an error.
+fn print(text: &str) -> Result<(), ExitCode> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Ok(()) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Err(ExitCode::SUCCESS),
+        Err(_) => Err(ExitCode::from(2)),
+    }
+}
+
+fn check(args: CheckArgs) -> ExitCode {
+    let host = RealHost;
+    let path = match args.file {
+        Some(path) => path,
+        None => {
+            let executable = std::env::current_exe().unwrap_or_default();
+            match search::find_config(&executable, &host) {
+                Ok(path) => path,
+                Err(candidates) => {
+                    let list: Vec<String> =
+                        candidates.iter().map(|p| p.display().to_string()).collect();
+                    eprintln!(
+                        "error[svc::source::no_config_found]: No config file found at default paths ({}); pass the file to check as an argument",
+                        list.join(", ")
+                    );
+                    return ExitCode::from(2);
+                }
+            }
+        }
+    };
+    let options = CompileOptions {
+        host_checks: !args.no_host_checks,
+    };
+    let compilation = compile(&path, &host, &options);
+    let diagnostics = &compilation.diagnostics;
+    let sources = &compilation.sources;
+
+    let machine_output = match args.format {
+        Format::Human => None,
+        Format::Json => Some(json(diagnostics, sources)),
+        Format::Github => Some(github(diagnostics, sources)),
+    };
+    let graph_text = match (&args.emit, &compilation.graph) {
+        (Some(Emit::Graph), Some(graph)) => {
+            serde_json::to_string_pretty(graph).ok().map(|mut text| {
+                text.push('\n');
+                text
+            })
+        }
+        _ => None,
+    };
+    let colour = match args.color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    };
+    match machine_output {
+        Some(text) if graph_text.is_none() => {
+            if let Err(code) = print(&text) {
+                return code;
+            }
+        }
+        Some(text) => eprint!("{text}"),
+        None => {
+            let style = if colour {
+                HumanStyle::Colour
+            } else {
+                HumanStyle::Plain
+            };
+            eprint!("{}", human(diagnostics, sources, style));
+            eprintln!("{}", summary(&path, &compilation));
+        }
+    }
+    if let Some(text) = graph_text {
+        if let Err(code) = print(&text) {
+            return code;
+        }
+    }
+    if compilation.unreadable {
+        ExitCode::from(2)
+    } else if compilation.error_count() > 0 || (args.strict && compilation.warning_count() > 0) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn plural(count: usize, word: &str) -> String {
+    if count == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{count} {word}s")
+    }
+}
+
+fn summary(path: &std::path::Path, compilation: &svc_compiler::Compilation) -> String {
+    let errors = compilation.error_count();
+    let warnings = compilation.warning_count();
+    match &compilation.graph {
+        Some(graph) => {
+            let processes: usize = graph.groups.iter().map(|g| g.processes.len()).sum();
+            format!(
+                "{}: ok, {} in {}, {}",
+                path.display(),
+                plural(processes, "process"),
+                plural(graph.groups.len(), "group"),
+                plural(warnings, "warning")
+            )
+            .replace("processs", "processes")
+        }
+        None => format!(
+            "{}: {}, {}",
+            path.display(),
+            plural(errors, "error"),
+            plural(warnings, "warning")
+        ),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Check(args) => check(args),
+    }
+}

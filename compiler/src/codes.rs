@@ -138,6 +138,7 @@ codes! {
     LINT_EMPTY_GROUP = "svc::lint::empty_group", Warning, "A group has no processes (numprocs <= 0 or an empty programs=).";
     LINT_UNPARSABLE_COMMAND = "svc::lint::unparsable_command", Warning, "The command cannot be split like a shell would; every spawn will fail.";
     LINT_MISSING_RPCINTERFACE = "svc::lint::missing_rpcinterface", Warning, "An HTTP server is configured without [rpcinterface:supervisor]; supervisorctl cannot talk to it.";
+    NUMPROCS_TOO_LARGE = "svc::numprocs::too_large", Error, "numprocs is above 100,000; svc refuses to expand it (supervisord would try and exhaust memory).";
     LINT_DEFAULT_SECTION = "svc::lint::default_section", Warning, "A [DEFAULT] section silently adds its keys to every section.";
 }
 

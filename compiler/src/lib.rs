@@ -1,11 +1,255 @@
 //! svc's compiler: supervisord.conf (INI) to a [`svc_schema::Graph`] plus diagnostics.
+//!
+//! Pipeline (one module per pass): `load` reads the main file and its `[include]`s into
+//! [`source::Sources`] → `ini` parses them with configparser's semantics into one merged
+//! [`ini::Document`] → `lower` expands (`expand`), types (`convert`) and validates every
+//! section into the Graph, running host checks (`lower::host_checks`) → `lints` look for
+//! what supervisord accepts silently. `render` turns diagnostics into text, JSON or GitHub
+//! annotations.
+//!
+//! Invariant: [`compile`] never fails and never panics on input; it returns what it could
+//! build and every diagnostic. The Graph is returned only when no error was found.
 #![warn(missing_docs, missing_debug_implementations)]
 
 pub mod codes;
+pub mod convert;
 pub mod diagnostic;
 pub mod expand;
 pub mod host;
 pub mod ini;
+pub mod lints;
+mod load;
+mod lower;
 pub mod paths;
+pub mod render;
+pub mod search;
 pub mod source;
 pub mod suggest;
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::rc::Rc;
+
+use indexmap::IndexMap;
+use svc_schema::Graph;
+
+use crate::diagnostic::Diagnostic;
+use crate::expand::EnvPolicy;
+use crate::host::Host;
+use crate::ini::Document;
+use crate::source::Sources;
+
+/// How to compile.
+#[derive(Debug, Clone)]
+pub struct CompileOptions {
+    /// Check users, groups, directories and environment variables against this host
+    /// (supervisord does). Off for CI machines that are not the production host.
+    pub host_checks: bool,
+}
+
+impl Default for CompileOptions {
+    fn default() -> CompileOptions {
+        CompileOptions { host_checks: true }
+    }
+}
+
+/// The result of a compilation.
+#[derive(Debug)]
+pub struct Compilation {
+    /// The Graph, when no error was found.
+    pub graph: Option<Graph>,
+    /// Every diagnostic, sorted by file and position.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Every file read.
+    pub sources: Sources,
+    /// True when the main file could not be read at all (an I/O problem, not a config
+    /// problem: `svc check` exits 2).
+    pub unreadable: bool,
+}
+
+impl Compilation {
+    /// Number of errors.
+    pub fn error_count(&self) -> usize {
+        self.diagnostics.iter().filter(|d| d.is_error()).count()
+    }
+
+    /// Number of warnings.
+    pub fn warning_count(&self) -> usize {
+        self.diagnostics.len() - self.error_count()
+    }
+}
+
+/// What every pass may need to know about the run.
+#[derive(Debug, Clone)]
+pub(crate) struct Context {
+    /// Directory of the main file (`%(here)s`).
+    pub here: String,
+    /// `%(host_node_name)s`.
+    pub node_name: String,
+    /// The daemon's environment.
+    pub os_env: Rc<IndexMap<String, String>>,
+    /// Working directory.
+    pub cwd: String,
+    /// How unset `ENV_*` are treated.
+    pub policy: EnvPolicy,
+}
+
+/// Compiles the configuration file at `path` as supervisord 4.3.0 would read it on `host`.
+pub fn compile(path: &Path, host: &dyn Host, options: &CompileOptions) -> Compilation {
+    let mut sources = Sources::new();
+    let mut diagnostics = Vec::new();
+    let bytes = match host.read(path) {
+        Ok(bytes) => bytes,
+        Err(error) => {
+            let (code, message) = if error.kind() == std::io::ErrorKind::NotFound {
+                (
+                    &codes::SOURCE_NOT_FOUND,
+                    format!("could not find config file {}", path.display()),
+                )
+            } else {
+                (
+                    &codes::SOURCE_UNREADABLE,
+                    format!("could not read config file {}: {error}", path.display()),
+                )
+            };
+            diagnostics.push(
+                Diagnostic::new(code, message).help("check the path, or pass the right file to -c"),
+            );
+            return Compilation {
+                graph: None,
+                diagnostics,
+                sources,
+                unreadable: true,
+            };
+        }
+    };
+    let main = load::decode(bytes, &mut sources, path, &mut diagnostics);
+    let mut document = Document::default();
+    if let Some(source) = sources.get(main).cloned() {
+        ini::parse_into(&mut document, &source, &mut diagnostics);
+    }
+    let cwd = host.current_dir().to_string_lossy().into_owned();
+    let absolute = paths::abspath(&path.to_string_lossy(), &cwd);
+    let context = Context {
+        here: paths::dirname(&absolute).to_string(),
+        node_name: host.node_name(),
+        os_env: Rc::new(host.environment()),
+        cwd,
+        policy: if options.host_checks {
+            EnvPolicy::Strict
+        } else {
+            EnvPolicy::Lenient
+        },
+    };
+    load::includes(
+        host,
+        &mut document,
+        &mut sources,
+        path,
+        &context,
+        &mut diagnostics,
+    );
+
+    let (graph, facts, read_keys, lowering_diagnostics) =
+        lower_document(&document, host, options, &context, main);
+    diagnostics.extend(lowering_diagnostics);
+    let lint_context = lints::LintContext {
+        document: &document,
+        sources: &sources,
+        graph: &graph,
+        facts: &facts,
+        read_keys: &read_keys,
+    };
+    diagnostics.extend(lints::run(&lint_context));
+    finish(graph, diagnostics, sources)
+}
+
+/// Lowers a document; returns the Graph (even if errors were found), lint facts, the keys
+/// read and the diagnostics.
+fn lower_document(
+    document: &Document,
+    host: &dyn Host,
+    options: &CompileOptions,
+    context: &Context,
+    main: svc_schema::SourceId,
+) -> (
+    Graph,
+    lints::LintFacts,
+    HashSet<(String, String)>,
+    Vec<Diagnostic>,
+) {
+    let mut lowering = lower::Lowering {
+        document,
+        host,
+        options,
+        diagnostics: Vec::new(),
+        here: context.here.clone(),
+        node_name: context.node_name.clone(),
+        os_env: Rc::clone(&context.os_env),
+        supervisord_env: Rc::new(IndexMap::new()),
+        cwd: context.cwd.clone(),
+        read_keys: HashSet::new(),
+    };
+    let mut facts = lints::LintFacts::default();
+    if document.section("supervisord").is_none() {
+        lowering.diagnostics.push(
+            Diagnostic::new(&codes::SUPERVISORD_MISSING_SECTION, ".ini file does not include supervisord section")
+                .at(svc_schema::Span::new(main, 0, 0), "in this file")
+                .help("add a [supervisord] section (it may be empty); a conf.d fragment must be included from a file that has one"),
+        );
+    }
+    let supervisord = lower::supervisord::lower(&mut lowering);
+    let rpcinterfaces = lower::plugins::lower(
+        &mut lowering,
+        "rpcinterface:",
+        "supervisor.rpcinterface_factory",
+    );
+    let mut groups = lower::groups::lower(&mut lowering, &mut facts);
+    for group in &mut groups {
+        for process in &mut group.processes {
+            let mut environment = supervisord.environment.clone();
+            environment.extend(std::mem::take(&mut process.environment));
+            process.environment = environment;
+        }
+    }
+    let inet_http_servers = lower::servers::lower_inet(&mut lowering);
+    let unix_http_servers = lower::servers::lower_unix(&mut lowering);
+    let supervisorctl = lower::supervisorctl::lower(&mut lowering);
+    let ctlplugins = lower::plugins::lower(&mut lowering, "ctlplugin:", "supervisor.ctl_factory");
+    let graph = Graph {
+        supervisord,
+        unix_http_servers,
+        inet_http_servers,
+        supervisorctl,
+        rpcinterfaces,
+        ctlplugins,
+        groups,
+    };
+    (graph, facts, lowering.read_keys, lowering.diagnostics)
+}
+
+/// Deduplicates and sorts diagnostics, and keeps the Graph only if there is no error.
+fn finish(graph: Graph, diagnostics: Vec<Diagnostic>, sources: Sources) -> Compilation {
+    let mut seen = HashSet::new();
+    let mut unique: Vec<Diagnostic> = diagnostics
+        .into_iter()
+        .filter(|d| {
+            seen.insert((
+                d.code.name,
+                d.primary.as_ref().map(|l| l.span),
+                d.message.clone(),
+            ))
+        })
+        .collect();
+    unique.sort_by_key(|d| {
+        let span = d.primary.as_ref().map(|l| l.span).unwrap_or_default();
+        (span.source, span.start, span.end)
+    });
+    let has_errors = unique.iter().any(Diagnostic::is_error);
+    Compilation {
+        graph: (!has_errors).then_some(graph),
+        diagnostics: unique,
+        sources,
+        unreadable: false,
+    }
+}

@@ -4,7 +4,9 @@
 //! `[supervisord]` keys see `here` and `ENV_*`, a program's per-process keys also see
 //! `program_name`, `group_name`, `host_node_name`, `process_num`, `numprocs` and the
 //! program's own `environment=` as `ENV_*`. A [`Names`] is one such dict. The environment
-//! layers are borrowed, so building one per key costs nothing.
+//! layers are shared (`Rc`), so building one per key copies no environment.
+
+use std::rc::Rc;
 
 use indexmap::IndexMap;
 
@@ -22,32 +24,32 @@ pub const SUPERVISOR_NAMES: &[&str] = &[
 
 /// An expansion dict.
 #[derive(Debug, Clone, Default)]
-pub struct Names<'a> {
+pub struct Names {
     own: Vec<(&'static str, NameValue)>,
-    env: Vec<&'a IndexMap<String, String>>,
+    env: Vec<Rc<IndexMap<String, String>>>,
 }
 
-impl<'a> Names<'a> {
+impl Names {
     /// No names at all.
-    pub fn new() -> Names<'a> {
+    pub fn new() -> Names {
         Names::default()
     }
 
     /// Adds (or replaces) a supervisor name.
-    pub fn with(mut self, name: &'static str, value: NameValue) -> Names<'a> {
+    pub fn with(mut self, name: &'static str, value: NameValue) -> Names {
         self.own.retain(|(existing, _)| *existing != name);
         self.own.push((name, value));
         self
     }
 
     /// Adds a string name.
-    pub fn with_str(self, name: &'static str, value: impl Into<String>) -> Names<'a> {
+    pub fn with_str(self, name: &'static str, value: impl Into<String>) -> Names {
         self.with(name, NameValue::Str(value.into()))
     }
 
     /// Adds a layer of `ENV_*` names; later layers win.
-    pub fn with_env(mut self, env: &'a IndexMap<String, String>) -> Names<'a> {
-        self.env.push(env);
+    pub fn with_env(mut self, env: &Rc<IndexMap<String, String>>) -> Names {
+        self.env.push(Rc::clone(env));
         self
     }
 

@@ -1,0 +1,246 @@
+//! Word-like values: booleans, names, levels, log targets, addresses, owners, URLs.
+
+use super::{Problem, integer};
+use crate::codes;
+use svc_schema::{AutoRestart, LogLevel, OwnerSpec};
+
+const TRUTHY: &[&str] = &["yes", "true", "on", "1"];
+const FALSY: &[&str] = &["no", "false", "off", "0"];
+
+/// `boolean`: yes/true/on/1 or no/false/off/0, case-insensitive.
+pub fn boolean(text: &str) -> Result<bool, Problem> {
+    let lower = text.to_lowercase();
+    if TRUTHY.contains(&lower.as_str()) {
+        Ok(true)
+    } else if FALSY.contains(&lower.as_str()) {
+        Ok(false)
+    } else {
+        Err(Problem::new(
+            &codes::VALUE_INVALID_BOOLEAN,
+            format!("`{text}` is not a boolean"),
+            "write true or false (yes/no, on/off and 1/0 also work)",
+        ))
+    }
+}
+
+/// `auto_restart`: a boolean or `unexpected`.
+pub fn autorestart(text: &str) -> Result<AutoRestart, Problem> {
+    let lower = text.to_lowercase();
+    if TRUTHY.contains(&lower.as_str()) {
+        Ok(AutoRestart::True)
+    } else if FALSY.contains(&lower.as_str()) {
+        Ok(AutoRestart::False)
+    } else if lower == "unexpected" {
+        Ok(AutoRestart::Unexpected)
+    } else {
+        Err(Problem::new(
+            &codes::VALUE_INVALID_AUTORESTART,
+            format!("`{text}` is not a valid autorestart value"),
+            "write true, false or unexpected",
+        ))
+    }
+}
+
+/// `logging_level`.
+pub fn loglevel(text: &str) -> Result<LogLevel, Problem> {
+    let levels = [
+        ("critical", LogLevel::Critical),
+        ("error", LogLevel::Error),
+        ("warn", LogLevel::Warn),
+        ("info", LogLevel::Info),
+        ("debug", LogLevel::Debug),
+        ("trace", LogLevel::Trace),
+        ("blather", LogLevel::Blather),
+    ];
+    let lower = text.to_lowercase();
+    levels
+        .iter()
+        .find(|(name, _)| *name == lower)
+        .map(|(_, level)| *level)
+        .ok_or_else(|| {
+            let close = crate::suggest::closest(&lower, levels.iter().map(|(n, _)| *n));
+            let help = match close {
+                Some(name) => format!("did you mean {name}?"),
+                None => "write one of critical, error, warn, info, debug, trace, blather".into(),
+            };
+            Problem::new(
+                &codes::VALUE_INVALID_LOGLEVEL,
+                format!("`{text}` is not a log level"),
+                help,
+            )
+        })
+}
+
+/// `process_or_group_name`: stripped; no space, `:` or `/`.
+pub fn process_or_group_name(text: &str) -> Result<String, Problem> {
+    let stripped = text.trim_matches(crate::ini::is_py_space);
+    for bad in [' ', ':', '/'] {
+        if stripped.contains(bad) {
+            return Err(Problem::new(
+                &codes::VALUE_INVALID_NAME,
+                format!("`{stripped}` is not a valid name: it contains {bad:?}"),
+                "names may not contain spaces, ':' or '/'; use - or _ instead",
+            ));
+        }
+    }
+    Ok(stripped.to_string())
+}
+
+/// A child log target before host checks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LogTarget {
+    /// `AUTO`.
+    Auto,
+    /// `NONE` / `OFF`.
+    None,
+    /// `syslog` (deprecated spelling).
+    Syslog,
+    /// A path (`~` not yet expanded).
+    Path(String),
+}
+
+/// `logfile_name` without its directory check.
+pub fn logfile_target(text: &str) -> LogTarget {
+    match text.to_lowercase().as_str() {
+        "none" | "off" => LogTarget::None,
+        "auto" => LogTarget::Auto,
+        "syslog" => LogTarget::Syslog,
+        _ => LogTarget::Path(text.to_string()),
+    }
+}
+
+/// An `[inet_http_server] port`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddressSpec {
+    /// Lower-cased host; empty for every interface.
+    pub host: String,
+    /// Port.
+    pub port: u16,
+}
+
+/// `inet_address`: `port`, `host:port`, `*:port` or `:port`.
+pub fn inet_address(text: &str) -> Result<AddressSpec, Problem> {
+    let bad_port = |port: &str| {
+        Problem::new(
+            &codes::VALUE_INVALID_PORT,
+            format!("`{port}` is not a port number"),
+            "write a port 1-65535, as `9001`, `127.0.0.1:9001` or `*:9001`",
+        )
+    };
+    let (host, port_text) = match text.rsplit_once(':') {
+        Some((host, port)) => (host.to_lowercase(), port),
+        None => (String::new(), text),
+    };
+    let port = integer(port_text).map_err(|_| bad_port(port_text))?;
+    let port = u16::try_from(port)
+        .ok()
+        .filter(|p| *p >= 1)
+        .ok_or_else(|| bad_port(port_text))?;
+    let host = if host == "*" { String::new() } else { host };
+    Ok(AddressSpec { host, port })
+}
+
+/// `user` or `user:group` (syntax only).
+pub fn owner_spec(text: &str) -> OwnerSpec {
+    match text.split_once(':') {
+        Some((user, group)) => OwnerSpec {
+            user: user.to_string(),
+            group: Some(group.to_string()),
+        },
+        None => OwnerSpec {
+            user: text.to_string(),
+            group: None,
+        },
+    }
+}
+
+/// `url`: `urlparse` finds a scheme and a netloc or path.
+pub fn url(text: &str) -> Result<String, Problem> {
+    let problem = || {
+        Problem::new(
+            &codes::SUPERVISORCTL_INVALID_SERVERURL,
+            format!("`{text}` is not a URL"),
+            "write unix:///path/to/supervisor.sock or http://127.0.0.1:9001",
+        )
+    };
+    let (scheme, rest) = text.split_once(':').ok_or_else(problem)?;
+    let scheme_ok = scheme
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
+    let body = rest.split(['?', '#']).next().unwrap_or("");
+    let body = body.strip_prefix("//").unwrap_or(body);
+    if scheme_ok && !body.is_empty() {
+        Ok(text.to_string())
+    } else {
+        Err(problem())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn booleans() {
+        assert_eq!(boolean("Yes"), Ok(true));
+        assert_eq!(boolean("OFF"), Ok(false));
+        assert!(boolean("maybe").is_err());
+        assert!(boolean("").is_err());
+    }
+
+    #[test]
+    fn names() {
+        assert_eq!(process_or_group_name(" a[1] ").as_deref(), Ok("a[1]"));
+        assert!(process_or_group_name("a b").is_err());
+        assert!(process_or_group_name("a:b").is_err());
+        assert!(process_or_group_name("a/b").is_err());
+    }
+
+    #[test]
+    fn addresses() {
+        assert_eq!(
+            inet_address("9001"),
+            Ok(AddressSpec {
+                host: "".into(),
+                port: 9001
+            })
+        );
+        assert_eq!(
+            inet_address("LOCALHOST:9001"),
+            Ok(AddressSpec {
+                host: "localhost".into(),
+                port: 9001
+            })
+        );
+        assert_eq!(
+            inet_address("*:9001"),
+            Ok(AddressSpec {
+                host: "".into(),
+                port: 9001
+            })
+        );
+        assert_eq!(
+            inet_address(":9001"),
+            Ok(AddressSpec {
+                host: "".into(),
+                port: 9001
+            })
+        );
+        assert!(inet_address("abc").is_err());
+        assert!(inet_address("99999").is_err());
+        assert!(inet_address("0").is_err());
+        assert!(inet_address("host:").is_err());
+    }
+
+    #[test]
+    fn urls() {
+        assert!(url("http://localhost:9001").is_ok());
+        assert!(url("unix:///tmp/s.sock").is_ok());
+        assert!(url("localhost").is_err());
+        assert!(url("http:").is_err());
+    }
+}

@@ -1,0 +1,58 @@
+//! `svc::lint::duplicate_key`
+//!
+//! **What**: a key set twice in the same section (also across two `[x]` headers of the
+//! same name, or across files).
+//!
+//! **Why**: supervisord keeps the last value without a word; the first one is dead text
+//! that readers will believe.
+//!
+//! **Example**:
+//! ```ini
+//! [program:web]
+//! command=/usr/bin/web --old
+//! command=/usr/bin/web --new
+//! ```
+//!
+//! **Fix**: delete the definition that should not apply.
+
+use crate::codes;
+use crate::diagnostic::Diagnostic;
+use crate::lints::LintContext;
+
+pub(crate) fn check(context: &LintContext<'_>, diagnostics: &mut Vec<Diagnostic>) {
+    let sections = context
+        .document
+        .sections
+        .values()
+        .map(|s| (s.name.as_str(), &s.entries));
+    let defaults = std::iter::once(("DEFAULT", &context.document.defaults));
+    for (section, entries) in sections.chain(defaults) {
+        for entry in entries.values().filter(|e| !e.from_default) {
+            let Some(previous) = entry.replaced.last() else {
+                continue;
+            };
+            // The same file read twice (an include matching the main file) repeats every key
+            // at the same offsets; that is not a user's duplicate.
+            let same_place = |a: svc_schema::Span, b: svc_schema::Span| {
+                let path =
+                    |s: svc_schema::Span| context.sources.get(s.source).map(|f| f.path.clone());
+                a.start == b.start && path(a) == path(b)
+            };
+            if same_place(*previous, entry.key_span) {
+                continue;
+            }
+            diagnostics.push(
+                Diagnostic::new(
+                    &codes::LINT_DUPLICATE_KEY,
+                    format!(
+                        "[{section}] sets `{}` more than once; the last value wins",
+                        entry.key
+                    ),
+                )
+                .at(entry.key_span, "this one wins")
+                .also(*previous, "this one is ignored")
+                .help("delete the definition that should not apply"),
+            );
+        }
+    }
+}

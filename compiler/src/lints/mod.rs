@@ -1,0 +1,103 @@
+//! Lints: warnings about what supervisord accepts silently. One module per lint, each with
+//! What / Why / Example / Fix in its doc, its check and its tests.
+//!
+//! Lints run after lowering, on the merged [`Document`], the (possibly partial) [`Graph`]
+//! and [`LintFacts`], which lowering records when it meets something a lint reports
+//! (supervisord's own parse warnings among them).
+
+mod auto_log_without_rotation;
+mod daemonizing_command;
+mod default_section;
+mod deprecated_syslog_logfile;
+mod duplicate_key;
+mod empty_group;
+mod environment_truncation;
+mod inline_comment_truncation;
+mod missing_rpcinterface;
+mod program_in_two_groups;
+mod redirected_stderr_logfile;
+mod rotated_special_file;
+mod shared_rotated_logfile;
+mod startsecs_zero_retries;
+mod unauthenticated_inet_server;
+mod unexpanded_shell_variable;
+mod unknown_key;
+mod unknown_section;
+mod unparsable_command;
+
+pub mod shell;
+
+use std::collections::HashSet;
+
+use svc_schema::{Graph, Span};
+
+use crate::diagnostic::Diagnostic;
+use crate::ini::Document;
+use crate::source::Sources;
+
+/// What lowering noticed for lints.
+#[derive(Debug, Clone, Default)]
+pub struct LintFacts {
+    /// `(section, logfile key, span)` of AUTO logs with maxbytes=0.
+    pub auto_logs_without_rotation: Vec<(String, String, Span)>,
+    /// `(section, span of stderr_logfile)` ignored because of redirect_stderr.
+    pub redirected_stderr_logfiles: Vec<(String, Span)>,
+    /// `(section, key, span)` of `*_logfile=syslog`.
+    pub deprecated_syslog: Vec<(String, String, Span)>,
+    /// `(span, expanded text)` of every program `environment=` value.
+    pub environments: Vec<(Span, String)>,
+    /// `(section, span)` of groups that end up with no process.
+    pub empty_groups: Vec<(String, Span)>,
+    /// `(program section, group section, span in programs=)` for each membership.
+    pub group_memberships: Vec<(String, String, Span)>,
+}
+
+/// Everything a lint may look at.
+#[derive(Debug)]
+pub struct LintContext<'a> {
+    /// The merged INI.
+    pub document: &'a Document,
+    /// The files.
+    pub sources: &'a Sources,
+    /// The Graph as lowered (complete even when errors were found).
+    pub graph: &'a Graph,
+    /// Facts from lowering.
+    pub facts: &'a LintFacts,
+    /// `(section, key)` pairs lowering read.
+    pub read_keys: &'a HashSet<(String, String)>,
+}
+
+/// Runs every lint.
+pub fn run(context: &LintContext<'_>) -> Vec<Diagnostic> {
+    let mut diagnostics = Vec::new();
+    let lints: &[fn(&LintContext<'_>, &mut Vec<Diagnostic>)] = &[
+        inline_comment_truncation::check,
+        unknown_key::check,
+        unknown_section::check,
+        daemonizing_command::check,
+        unauthenticated_inet_server::check,
+        shared_rotated_logfile::check,
+        rotated_special_file::check,
+        startsecs_zero_retries::check,
+        program_in_two_groups::check,
+        unexpanded_shell_variable::check,
+        duplicate_key::check,
+        auto_log_without_rotation::check,
+        redirected_stderr_logfile::check,
+        deprecated_syslog_logfile::check,
+        environment_truncation::check,
+        empty_group::check,
+        unparsable_command::check,
+        missing_rpcinterface::check,
+        default_section::check,
+    ];
+    for lint in lints {
+        lint(context, &mut diagnostics);
+    }
+    diagnostics
+}
+
+/// Every (process, its first span) in the Graph, for lints over processes.
+pub(crate) fn processes<'g>(graph: &'g Graph) -> impl Iterator<Item = &'g svc_schema::Process> {
+    graph.groups.iter().flat_map(|group| group.processes.iter())
+}

@@ -1,0 +1,171 @@
+//! Lowering: the merged INI [`Document`] to the typed, expanded [`Graph`].
+//!
+//! One module per section family, in the order supervisord reads them
+//! (`ServerOptions.read_config`): `supervisord`, `plugins`, `groups` (which calls `program`
+//! for each program-like section), `servers`, then `supervisorctl`, which supervisord itself
+//! never reads. [`Lowering`] is the shared context: it reads a key, expands it with the
+//! key's names, converts it, runs host checks and records every diagnostic.
+//!
+//! Invariant: lowering never stops at an error. A bad value is reported and replaced by
+//! supervisord's default so that later keys are still checked; the Graph is only handed out
+//! when no error was recorded.
+
+pub(crate) mod groups;
+pub(crate) mod host_checks;
+pub(crate) mod plugins;
+pub(crate) mod program;
+pub(crate) mod servers;
+pub(crate) mod supervisorctl;
+pub(crate) mod supervisord;
+
+use std::collections::HashSet;
+use std::rc::Rc;
+
+use indexmap::IndexMap;
+use svc_schema::Span;
+
+use crate::CompileOptions;
+use crate::convert::Problem;
+use crate::diagnostic::Diagnostic;
+use crate::expand::{EnvPolicy, Names, expand};
+use crate::host::Host;
+use crate::ini::{Document, Entry, Value};
+
+/// A key's value after expansion.
+#[derive(Debug, Clone)]
+pub(crate) struct Field {
+    /// Expanded text.
+    pub text: String,
+    /// Span of the value as written.
+    pub span: Span,
+    /// Span of the key.
+    pub key_span: Span,
+}
+
+/// The shared state of one lowering.
+pub(crate) struct Lowering<'a> {
+    pub document: &'a Document,
+    pub host: &'a dyn Host,
+    pub options: &'a CompileOptions,
+    pub diagnostics: Vec<Diagnostic>,
+    /// Directory of the main config file (`%(here)s`).
+    pub here: String,
+    /// `%(host_node_name)s`.
+    pub node_name: String,
+    /// The daemon's environment at startup.
+    pub os_env: Rc<IndexMap<String, String>>,
+    /// `[supervisord] environment=`, once read (added to `ENV_*` for later sections).
+    pub supervisord_env: Rc<IndexMap<String, String>>,
+    /// The working directory, for relative paths.
+    pub cwd: String,
+    /// Every `(section, key)` lowering looked at: what supervisord knows.
+    pub read_keys: HashSet<(String, String)>,
+}
+
+impl<'a> Lowering<'a> {
+    pub fn env_policy(&self) -> EnvPolicy {
+        if self.options.host_checks {
+            EnvPolicy::Strict
+        } else {
+            EnvPolicy::Lenient
+        }
+    }
+
+    /// The raw entry of a key (section first, then `[DEFAULT]`), marking it as known.
+    pub fn entry(&mut self, section: &str, key: &str) -> Option<&'a Entry> {
+        self.read_keys
+            .insert((section.to_string(), key.to_string()));
+        self.document.get(section, key)
+    }
+
+    /// Reads and expands a key. `None` if missing or if expansion failed (reported).
+    pub fn field(&mut self, section: &str, key: &str, names: Option<&Names>) -> Option<Field> {
+        let entry = self.entry(section, key)?;
+        let text = self.expand_value(&entry.value, names, &format!("{section}.{key}"))?;
+        Some(Field {
+            text,
+            span: entry.value.span(),
+            key_span: entry.key_span,
+        })
+    }
+
+    /// Expands a value (or returns it verbatim with `names = None`), reporting errors.
+    pub fn expand_value(
+        &mut self,
+        value: &Value,
+        names: Option<&Names>,
+        key: &str,
+    ) -> Option<String> {
+        let Some(names) = names else {
+            return Some(value.text.clone());
+        };
+        let (text, diagnostics) = expand(value, names, key, self.env_policy());
+        self.diagnostics.extend(diagnostics);
+        text
+    }
+
+    /// Reads, expands and converts a key. `None` if missing or invalid (reported).
+    pub fn typed<T>(
+        &mut self,
+        section: &str,
+        key: &str,
+        names: Option<&Names>,
+        convert: impl Fn(&str) -> Result<T, Problem>,
+    ) -> Option<(T, Field)> {
+        let field = self.field(section, key, names)?;
+        match convert(&field.text) {
+            Ok(value) => Some((value, field)),
+            Err(problem) => {
+                self.report(problem, key, &field);
+                None
+            }
+        }
+    }
+
+    /// A typed key or its default.
+    pub fn typed_or<T>(
+        &mut self,
+        section: &str,
+        key: &str,
+        names: Option<&Names>,
+        default: T,
+        convert: impl Fn(&str) -> Result<T, Problem>,
+    ) -> T {
+        self.typed(section, key, names, convert)
+            .map_or(default, |(value, _)| value)
+    }
+
+    /// Turns a conversion problem into a diagnostic on the value.
+    pub fn report(&mut self, problem: Problem, key: &str, field: &Field) {
+        self.diagnostics.push(
+            Diagnostic::new(problem.code, format!("`{key}`: {}", problem.message))
+                .at(field.span, "invalid value")
+                .help(problem.help),
+        );
+    }
+
+    /// Names for `[supervisord]` keys and everything read before its `environment=`.
+    pub fn early_names(&self) -> Names {
+        Names::new()
+            .with_str("here", self.here.clone())
+            .with_env(&self.os_env)
+    }
+
+    /// `ENV_*` only, as seen after `[supervisord] environment=` was read.
+    pub fn env_names(&self) -> Names {
+        Names::new()
+            .with_env(&self.os_env)
+            .with_env(&self.supervisord_env)
+    }
+
+    /// `here` and `ENV_*`, after `[supervisord] environment=`.
+    pub fn here_names(&self) -> Names {
+        self.env_names().with_str("here", self.here.clone())
+    }
+
+    /// supervisord's `normalize_path`: `normpath(abspath(expanduser(path)))`.
+    pub fn normalize_path(&self, path: &str) -> String {
+        let expanded = crate::paths::expanduser(path, |user| self.host.home_dir(user));
+        crate::paths::abspath(&expanded, &self.cwd)
+    }
+}

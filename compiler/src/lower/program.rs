@@ -1,0 +1,380 @@
+//! One program-like section (`[program:x]`, `[fcgi-program:x]`, `[eventlistener:x]`) to its
+//! processes: supervisord's `_processes_from_section`.
+//!
+//! Keys are read in supervisord's order with supervisord's name sets:
+//! - "program keys" (`priority`, `autostart`, ..., `umask`) see `here`, `program_name`,
+//!   `group_name`, `host_node_name` and `ENV_*`, not `process_num`;
+//! - `process_name` and `environment` are read raw and expanded per process;
+//! - per-process keys (`command`, `directory`, logs) also see `process_num`, `numprocs` and
+//!   the program's own environment as `ENV_*` (which accumulates across the processes of a
+//!   program, as supervisord's shared dict does);
+//! - `stdout_logfile`/`stderr_logfile` are expanded twice (a 4.3.0 quirk: `%%` fails there).
+
+use std::rc::Rc;
+
+use indexmap::IndexMap;
+use svc_schema::{AutoRestart, LogFile, Origin, Process, Span, Stream};
+
+use crate::codes;
+use crate::convert::{
+    LogTarget, autorestart, boolean, byte_size, exitcodes, integer, logfile_target, octal,
+    process_or_group_name, signal_number,
+};
+use crate::diagnostic::Diagnostic;
+use crate::expand::{NameValue, Names};
+use crate::ini::{Section, Value};
+use crate::lints::LintFacts;
+use crate::lower::Lowering;
+use crate::lower::supervisord::parse_environment_field;
+
+/// Largest `numprocs` svc accepts (supervisord has no limit and would exhaust memory).
+pub(crate) const MAX_NUMPROCS: i64 = 100_000;
+
+/// The name after `:` in a section name, validated as a program name.
+pub(crate) fn program_name(lowering: &mut Lowering<'_>, section: &Section) -> String {
+    let raw = section.name.split_once(':').map_or("", |(_, name)| name);
+    match process_or_group_name(raw) {
+        Ok(name) => name,
+        Err(problem) => {
+            lowering.diagnostics.push(
+                Diagnostic::new(
+                    problem.code,
+                    format!("[{}]: {}", section.name, problem.message),
+                )
+                .at(section.header(), "invalid name")
+                .help(problem.help),
+            );
+            raw.to_string()
+        }
+    }
+}
+
+/// Lowers one section into its processes, sorted by `(priority, name)`.
+pub(crate) fn processes(
+    lowering: &mut Lowering<'_>,
+    section: &Section,
+    group_name: &str,
+    facts: &mut LintFacts,
+) -> Vec<Process> {
+    let name = program_name(lowering, section);
+    let sect = section.name.as_str();
+    let common = lowering
+        .here_names()
+        .with_str("program_name", name.clone())
+        .with_str("host_node_name", lowering.node_name.clone())
+        .with_str("group_name", group_name.to_string());
+    let names = Some(&common);
+
+    let priority = lowering.typed_or(sect, "priority", names, 999, integer);
+    let autostart = lowering.typed_or(sect, "autostart", names, true, boolean);
+    let autorestart = lowering.typed_or(
+        sect,
+        "autorestart",
+        names,
+        AutoRestart::Unexpected,
+        autorestart,
+    );
+    let startsecs = lowering.typed_or(sect, "startsecs", names, 1, integer);
+    let startretries = lowering.typed_or(sect, "startretries", names, 3, integer);
+    let stopsignal = lowering.typed_or(sect, "stopsignal", names, 15, signal_number);
+    let stopwaitsecs = lowering.typed_or(sect, "stopwaitsecs", names, 10, integer);
+    let stopasgroup = lowering.typed(sect, "stopasgroup", names, boolean);
+    let killasgroup = lowering.typed(sect, "killasgroup", names, boolean);
+    let exitcodes = lowering.typed_or(sect, "exitcodes", names, vec![0], exitcodes);
+    let redirect_stderr = lowering.typed_or(sect, "redirect_stderr", names, false, boolean);
+    let numprocs = lowering.typed(sect, "numprocs", names, integer);
+    let numprocs_start = lowering.typed_or(sect, "numprocs_start", names, 0, integer);
+    let environment_raw = lowering
+        .entry(sect, "environment")
+        .map(|entry| entry.value.clone());
+    let stdout_capture = lowering.typed_or(sect, "stdout_capture_maxbytes", names, 0, byte_size);
+    let stdout_events = lowering.typed_or(sect, "stdout_events_enabled", names, false, boolean);
+    let stderr_capture = lowering.typed_or(sect, "stderr_capture_maxbytes", names, 0, byte_size);
+    let stderr_events = lowering.typed_or(sect, "stderr_events_enabled", names, false, boolean);
+    let serverurl = lowering
+        .field(sect, "serverurl", names)
+        .map(|field| field.text)
+        .filter(|url| !url.trim().eq_ignore_ascii_case("auto"));
+    let user = lowering.field(sect, "user", names).map(|field| {
+        lowering.check_user(&field.text, field.span);
+        field.text
+    });
+    let umask = lowering
+        .typed(sect, "umask", names, octal)
+        .map(|(umask, _)| umask);
+    let process_name_entry = lowering.entry(sect, "process_name");
+    let template = match process_name_entry {
+        Some(entry) => match process_or_group_name(&entry.value.text) {
+            Ok(_) => Some(entry.value.clone()),
+            Err(problem) => {
+                lowering.diagnostics.push(
+                    Diagnostic::new(problem.code, format!("`process_name`: {}", problem.message))
+                        .at(entry.value.span(), "invalid name")
+                        .help(problem.help),
+                );
+                None
+            }
+        },
+        None => Some(Value::synthetic(section.header(), "%(program_name)s")),
+    };
+
+    let stopasgroup_value = stopasgroup.as_ref().is_some_and(|(value, _)| *value);
+    let killasgroup_value = killasgroup
+        .as_ref()
+        .map_or(stopasgroup_value, |(value, _)| *value);
+    if stopasgroup_value && !killasgroup_value {
+        if let (Some((_, stop)), Some((_, kill))) = (&stopasgroup, &killasgroup) {
+            lowering.diagnostics.push(
+                Diagnostic::new(
+                    &codes::PROGRAM_STOPASGROUP_WITHOUT_KILLASGROUP,
+                    format!("[{sect}] sets stopasgroup=true but killasgroup=false"),
+                )
+                .at(kill.span, "killasgroup=false")
+                .also(stop.span, "stopasgroup=true")
+                .help("remove killasgroup (it defaults to stopasgroup) or set killasgroup=true"),
+            );
+        }
+    }
+
+    let numprocs_value = numprocs.as_ref().map_or(1, |(value, _)| *value);
+    let numprocs_span = numprocs.as_ref().map(|(_, field)| field.span);
+    if numprocs_value > MAX_NUMPROCS {
+        lowering.diagnostics.push(
+            Diagnostic::new(
+                &codes::NUMPROCS_TOO_LARGE,
+                format!(
+                    "numprocs={numprocs_value} is more processes than svc supervises per program"
+                ),
+            )
+            .at(
+                numprocs_span.unwrap_or(section.header()),
+                format!("at most {MAX_NUMPROCS}"),
+            )
+            .help("split the program, or lower numprocs"),
+        );
+        return Vec::new();
+    }
+    if let Some(template) = &template {
+        if numprocs_value > 1 && !template.text.contains("%(process_num)") {
+            let span = process_name_entry.map_or(numprocs_span.unwrap_or(section.header()), |e| {
+                e.value.span()
+            });
+            let mut diagnostic = Diagnostic::new(
+                &codes::NUMPROCS_MISSING_PROCESS_NUM,
+                format!("[{sect}] runs numprocs={numprocs_value} processes but process_name does not contain %(process_num)"),
+            )
+            .at(span, "every process would get the same name")
+            .help("set process_name=%(program_name)s_%(process_num)02d (or any name containing %(process_num))");
+            if let (Some(numprocs_span), true) = (numprocs_span, process_name_entry.is_some()) {
+                diagnostic = diagnostic.also(numprocs_span, "numprocs set here");
+            }
+            lowering.diagnostics.push(diagnostic);
+        }
+    }
+    if numprocs_value <= 0 {
+        facts
+            .empty_groups
+            .push((sect.to_string(), numprocs_span.unwrap_or(section.header())));
+    }
+
+    let mut result = Vec::new();
+    let mut program_env: IndexMap<String, String> = IndexMap::new();
+    let mut missing_command_reported = false;
+    let origin = Origin {
+        section: Some(section.header()),
+        keys: section
+            .entries
+            .values()
+            .map(|e| (e.key.clone(), e.value.span()))
+            .collect(),
+    };
+    for process_num in numprocs_start..numprocs_start.saturating_add(numprocs_value.max(0)) {
+        let previous_env = Rc::new(program_env.clone());
+        let per_process = common
+            .clone()
+            .with("process_num", NameValue::Int(process_num))
+            .with("numprocs", NameValue::Int(numprocs_value))
+            .with_env(&previous_env);
+        let environment = match &environment_raw {
+            Some(value) => {
+                let text = lowering.expand_value(
+                    value,
+                    Some(&per_process),
+                    &format!("{sect}.environment"),
+                );
+                match text {
+                    Some(text) => {
+                        facts.environments.push((value.span(), text.clone()));
+                        parse_environment_field(lowering, &text, value.span())
+                    }
+                    None => IndexMap::new(),
+                }
+            }
+            None => IndexMap::new(),
+        };
+        program_env.extend(environment.clone());
+        let process_env = Rc::new(program_env.clone());
+        let names = per_process.clone().with_env(&process_env);
+        let names = Some(&names);
+
+        let directory = lowering
+            .field(sect, "directory", names)
+            .map(|field| field.text);
+        let stdout = stream(
+            lowering,
+            sect,
+            "stdout",
+            names,
+            stdout_capture,
+            stdout_events,
+            facts,
+        );
+        let mut stderr = stream(
+            lowering,
+            sect,
+            "stderr",
+            names,
+            stderr_capture,
+            stderr_events,
+            facts,
+        );
+        if redirect_stderr {
+            if let LogFile::File(_) = stderr.logfile {
+                if let Some(entry) = lowering.document.get(sect, "stderr_logfile") {
+                    facts
+                        .redirected_stderr_logfiles
+                        .push((sect.to_string(), entry.value.span()));
+                }
+            }
+            stderr.logfile = LogFile::None;
+        }
+        let command = match lowering.field(sect, "command", names) {
+            Some(field) => field.text,
+            None => {
+                if lowering.document.get(sect, "command").is_none() && !missing_command_reported {
+                    missing_command_reported = true;
+                    lowering.diagnostics.push(
+                        Diagnostic::new(
+                            &codes::PROGRAM_MISSING_COMMAND,
+                            format!("program section {sect} does not specify a command"),
+                        )
+                        .at(section.header(), "no command=")
+                        .help(
+                            "add `command = /path/to/program --flags` (run it in the foreground)",
+                        ),
+                    );
+                }
+                String::new()
+            }
+        };
+        let process_name = match &template {
+            Some(template) => lowering
+                .expand_value(template, names, &format!("{sect}.process_name"))
+                .unwrap_or_else(|| name.clone()),
+            None => name.clone(),
+        };
+        result.push(Process {
+            name: process_name,
+            program: name.clone(),
+            process_num,
+            numprocs: numprocs_value,
+            command,
+            directory,
+            umask,
+            priority,
+            autostart,
+            autorestart,
+            startsecs,
+            startretries,
+            user: user.clone(),
+            stopsignal,
+            stopwaitsecs,
+            stopasgroup: stopasgroup_value,
+            killasgroup: killasgroup_value,
+            exitcodes: exitcodes.clone(),
+            redirect_stderr,
+            stdout,
+            stderr,
+            environment,
+            serverurl: serverurl.clone(),
+            origin: origin.clone(),
+        });
+    }
+    result.sort_by(|a, b| (a.priority, &a.name).cmp(&(b.priority, &b.name)));
+    result
+}
+
+/// The log settings of one stream (`stdout` or `stderr`) of one process.
+#[allow(clippy::too_many_arguments)]
+fn stream(
+    lowering: &mut Lowering<'_>,
+    section: &str,
+    stream: &str,
+    names: Option<&Names>,
+    capture_maxbytes: i64,
+    events_enabled: bool,
+    facts: &mut LintFacts,
+) -> Stream {
+    let logfile_key = format!("{stream}_logfile");
+    let mut logfile_span: Option<Span> = None;
+    let target = match lowering.field(section, &logfile_key, names) {
+        Some(field) => {
+            logfile_span = Some(field.span);
+            let again = Value::synthetic(field.span, &field.text);
+            lowering
+                .expand_value(&again, names, &logfile_key)
+                .map(|text| (logfile_target(&text), field.span))
+        }
+        None => None,
+    };
+    let logfile_backups = lowering.typed_or(
+        section,
+        &format!("{stream}_logfile_backups"),
+        names,
+        10,
+        integer,
+    );
+    let logfile_maxbytes = lowering.typed_or(
+        section,
+        &format!("{stream}_logfile_maxbytes"),
+        names,
+        50 * 1024 * 1024,
+        byte_size,
+    );
+    let mut syslog = lowering.typed_or(section, &format!("{stream}_syslog"), names, false, boolean);
+    let logfile = match target {
+        None => LogFile::Auto,
+        Some((LogTarget::Auto, _)) => LogFile::Auto,
+        Some((LogTarget::None, _)) => LogFile::None,
+        Some((LogTarget::Syslog, span)) => {
+            facts
+                .deprecated_syslog
+                .push((section.to_string(), logfile_key.clone(), span));
+            syslog = true;
+            LogFile::None
+        }
+        Some((LogTarget::Path(path), span)) => {
+            LogFile::File(lowering.check_parent_directory(&logfile_key, &path, span))
+        }
+    };
+    if logfile == LogFile::Auto && logfile_maxbytes == 0 {
+        let span = lowering
+            .document
+            .get(section, &format!("{stream}_logfile_maxbytes"))
+            .map(|e| e.value.span())
+            .or(logfile_span);
+        if let Some(span) = span {
+            facts
+                .auto_logs_without_rotation
+                .push((section.to_string(), logfile_key.clone(), span));
+        }
+    }
+    Stream {
+        logfile,
+        logfile_maxbytes,
+        logfile_backups,
+        capture_maxbytes,
+        events_enabled,
+        syslog,
+    }
+}

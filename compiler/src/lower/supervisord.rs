@@ -1,0 +1,135 @@
+//! `[supervisord]`: the daemon's settings, read in supervisord's order (`read_config`).
+//!
+//! Every key sees `%(here)s` and the daemon's `ENV_*`; the `environment=` key is expanded
+//! twice, as 4.3.0 does (so `%%` cannot be used in it), and its variables become `ENV_*`
+//! names for every section lowered after it.
+
+use svc_schema::{MainLog, Supervisord};
+
+use crate::convert::{boolean, byte_size, integer, loglevel, octal, parse_environment};
+use crate::diagnostic::Diagnostic;
+use crate::expand::Names;
+use crate::ini::Value;
+use crate::lower::Lowering;
+
+const SECTION: &str = "supervisord";
+
+/// Lowers `[supervisord]` (defaults when the section is missing; that error is reported by
+/// the caller).
+pub(crate) fn lower(lowering: &mut Lowering<'_>) -> Supervisord {
+    let names = lowering.early_names();
+    let names = Some(&names);
+    let minfds = lowering.typed_or(SECTION, "minfds", names, 1024, integer);
+    let minprocs = lowering.typed_or(SECTION, "minprocs", names, 200, integer);
+    let directory = lowering
+        .field(SECTION, "directory", names)
+        .map(|field| lowering.check_directory("directory", &field.text, field.span));
+    let user = lowering.field(SECTION, "user", names).map(|field| {
+        lowering.check_user(&field.text, field.span);
+        field.text
+    });
+    let umask = lowering.typed_or(SECTION, "umask", names, 0o22, octal);
+    let logfile = match lowering.field(SECTION, "logfile", names) {
+        Some(field) if field.text == "syslog" => MainLog::Syslog,
+        Some(field) => {
+            let path = lowering.check_parent_directory("logfile", &field.text, field.span);
+            MainLog::File(lowering.normalize_path(&path))
+        }
+        None => MainLog::File(lowering.normalize_path("supervisord.log")),
+    };
+    let logfile_maxbytes = lowering.typed_or(
+        SECTION,
+        "logfile_maxbytes",
+        names,
+        50 * 1024 * 1024,
+        byte_size,
+    );
+    let logfile_backups = lowering.typed_or(SECTION, "logfile_backups", names, 10, integer);
+    let loglevel = lowering.typed_or(
+        SECTION,
+        "loglevel",
+        names,
+        svc_schema::LogLevel::Info,
+        loglevel,
+    );
+    let pidfile = match lowering.field(SECTION, "pidfile", names) {
+        Some(field) => {
+            let path = lowering.check_parent_directory("pidfile", &field.text, field.span);
+            lowering.normalize_path(&path)
+        }
+        None => lowering.normalize_path("supervisord.pid"),
+    };
+    let identifier = lowering
+        .field(SECTION, "identifier", names)
+        .map_or_else(|| "supervisor".to_string(), |field| field.text);
+    let nodaemon = lowering.typed_or(SECTION, "nodaemon", names, false, boolean);
+    let silent = lowering.typed_or(SECTION, "silent", names, false, boolean);
+    let childlogdir = match lowering.field(SECTION, "childlogdir", names) {
+        Some(field) => lowering.check_directory("childlogdir", &field.text, field.span),
+        None => lowering.host.temp_dir(),
+    };
+    let nocleanup = lowering.typed_or(SECTION, "nocleanup", names, false, boolean);
+    let strip_ansi = lowering.typed_or(SECTION, "strip_ansi", names, false, boolean);
+    // Known but ignored by supervisord in the config file (command line only).
+    lowering.entry(SECTION, "profile_options");
+
+    let environment = environment(lowering, names);
+    lowering.supervisord_env = std::rc::Rc::new(environment.clone());
+
+    Supervisord {
+        logfile,
+        logfile_maxbytes,
+        logfile_backups,
+        loglevel,
+        pidfile,
+        umask,
+        nodaemon,
+        silent,
+        minfds,
+        minprocs,
+        nocleanup,
+        childlogdir,
+        user,
+        directory,
+        strip_ansi,
+        environment,
+        identifier,
+    }
+}
+
+/// `environment=`: expanded by `get()` and again by `expand()`, then parsed.
+fn environment(
+    lowering: &mut Lowering<'_>,
+    names: Option<&Names>,
+) -> indexmap::IndexMap<String, String> {
+    let Some(field) = lowering.field(SECTION, "environment", names) else {
+        return Default::default();
+    };
+    let second = lowering
+        .early_names()
+        .with_str("host_node_name", lowering.node_name.clone());
+    let again = Value::synthetic(field.span, &field.text);
+    let Some(text) = lowering.expand_value(&again, Some(&second), "environment") else {
+        return Default::default();
+    };
+    parse_environment_field(lowering, &text, field.span)
+}
+
+/// Parses an `environment=` value, reporting syntax errors on its span.
+pub(crate) fn parse_environment_field(
+    lowering: &mut Lowering<'_>,
+    text: &str,
+    span: svc_schema::Span,
+) -> indexmap::IndexMap<String, String> {
+    match parse_environment(text) {
+        Ok(parsed) => parsed.pairs,
+        Err((_, problem)) => {
+            lowering.diagnostics.push(
+                Diagnostic::new(problem.code, problem.message)
+                    .at(span, "invalid environment")
+                    .help(problem.help),
+            );
+            Default::default()
+        }
+    }
+}
