@@ -147,10 +147,10 @@ fn check(args: CheckArgs) -> ExitCode {
             eprintln!("{}", summary(&path, &compilation));
         }
     }
-    if let Some(text) = graph_text {
-        if let Err(code) = print(&text) {
-            return code;
-        }
+    if let Some(text) = graph_text
+        && let Err(code) = print(&text)
+    {
+        return code;
     }
     if compilation.unreadable {
         ExitCode::from(2)

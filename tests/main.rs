@@ -1,1 +1,7 @@
-fn main() {}
+//! The one integration-test binary of svc: real `svc` processes, real files, real
+//! supervisord (the Python reference) where compatibility is the point.
+//!
+//! Each module owns one concern; `support` holds the shared `Test` builder.
+
+mod check_cli;
+mod support;

@@ -11,7 +11,7 @@
 //! - After the main file and after each included file, `%(here)s` is replaced textually in
 //!   every value by that file's directory (`expand_here`), but only when `[include]` exists.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use svc_schema::Span;
 
@@ -116,7 +116,7 @@ fn read_included(
     host: &dyn Host,
     document: &mut Document,
     sources: &mut Sources,
-    path: &PathBuf,
+    path: &Path,
     include_span: Span,
     diagnostics: &mut Vec<Diagnostic>,
 ) {

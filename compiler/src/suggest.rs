@@ -1,19 +1,31 @@
 //! "Did you mean": the closest candidate by edit distance, if it is close enough.
 
-/// Levenshtein distance between two strings, by characters.
+/// Edit distance counting insertions, deletions, substitutions and swaps of two adjacent
+/// characters (optimal string alignment), by characters.
 pub fn edit_distance(a: &str, b: &str) -> usize {
-    let b_chars: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b_chars.len()).collect();
-    let mut current = vec![0; b_chars.len() + 1];
-    for (i, ca) in a.chars().enumerate() {
-        current[0] = i + 1;
-        for (j, cb) in b_chars.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != *cb);
-            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
-        }
-        std::mem::swap(&mut previous, &mut current);
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let width = b.len() + 1;
+    let mut table = vec![0usize; (a.len() + 1) * width];
+    for (i, row) in table.chunks_mut(width).enumerate() {
+        row[0] = i;
     }
-    previous[b_chars.len()]
+    for (j, cell) in table.iter_mut().take(width).enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (table[(i - 1) * width + j] + 1)
+                .min(table[i * width + j - 1] + 1)
+                .min(table[(i - 1) * width + j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(table[(i - 2) * width + j - 2] + 1);
+            }
+            table[i * width + j] = best;
+        }
+    }
+    table[a.len() * width + b.len()]
 }
 
 /// The candidate closest to `word` (case-insensitively), if within a third of its length.
@@ -40,5 +52,7 @@ mod tests {
             Some("process_num")
         );
         assert_eq!(closest("zzz", ["command"]), None);
+        assert_eq!(closest("TREM", ["TERM", "KILL"]), Some("TERM"));
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
     }
 }

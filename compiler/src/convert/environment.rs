@@ -181,10 +181,10 @@ pub fn parse_environment(text: &str) -> Result<EnvironmentParse, (usize, Problem
         }
         let value = triple[2].text.trim_matches(['\'', '"']).to_string();
         result.pairs.insert(triple[0].text.clone(), value);
-        if let Some(separator) = tokens.get(i + 3) {
-            if separator.text != "," {
-                result.dropped.push((separator.start, separator.end));
-            }
+        if let Some(separator) = tokens.get(i + 3)
+            && separator.text != ","
+        {
+            result.dropped.push((separator.start, separator.end));
         }
         i += 4;
     }

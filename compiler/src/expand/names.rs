@@ -55,10 +55,10 @@ impl Names {
 
     /// Looks a name up.
     pub fn get(&self, name: &str) -> Option<NameValue> {
-        if let Some(var) = name.strip_prefix("ENV_") {
-            if let Some(value) = self.env.iter().rev().find_map(|layer| layer.get(var)) {
-                return Some(NameValue::Str(value.clone()));
-            }
+        if let Some(var) = name.strip_prefix("ENV_")
+            && let Some(value) = self.env.iter().rev().find_map(|layer| layer.get(var))
+        {
+            return Some(NameValue::Str(value.clone()));
         }
         self.own
             .iter()

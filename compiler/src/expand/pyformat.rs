@@ -334,10 +334,10 @@ fn format_int(n: i64, conversion: char, spec: &Spec) -> String {
         'X' => format!("{magnitude:X}"),
         _ => magnitude.to_string(),
     };
-    if let Some(precision) = spec.precision {
-        if digits.len() < precision {
-            digits = "0".repeat(precision - digits.len()) + &digits;
-        }
+    if let Some(precision) = spec.precision
+        && digits.len() < precision
+    {
+        digits = "0".repeat(precision - digits.len()) + &digits;
     }
     let prefix = match (spec.alternate, conversion) {
         (true, 'o') => "0o",

@@ -91,23 +91,22 @@ pub fn parse_into(
             .map(|at| Span::new(id, line_start + at, line_end));
 
         if content.is_empty() {
-            if line.comment_start.is_none() {
-                if let (Some(target), Some(name)) = (&current, &key) {
-                    if let Some(entry) = entry_mut(document, target, name) {
-                        entry.value.push_line(line_start, "");
-                    }
-                }
+            if line.comment_start.is_none()
+                && let (Some(target), Some(name)) = (&current, &key)
+                && let Some(entry) = entry_mut(document, target, name)
+            {
+                entry.value.push_line(line_start, "");
             }
             continue;
         }
 
         let continuation = current.is_some() && key.is_some() && line.indent > indent_level;
         if continuation {
-            if let (Some(target), Some(name)) = (&current, &key) {
-                if let Some(entry) = entry_mut(document, target, name) {
-                    entry.value.push_line(content_at, content);
-                    entry.stripped_comments.extend(comment_span);
-                }
+            if let (Some(target), Some(name)) = (&current, &key)
+                && let Some(entry) = entry_mut(document, target, name)
+            {
+                entry.value.push_line(content_at, content);
+                entry.stripped_comments.extend(comment_span);
             }
             continue;
         }

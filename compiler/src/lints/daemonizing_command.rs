@@ -43,20 +43,17 @@ pub(crate) fn daemonizes(argv: &[String]) -> Option<String> {
     for (index, arg) in argv.iter().enumerate().skip(1) {
         let next = argv.get(index + 1).map(|s| s.to_lowercase());
         let next_yes = matches!(next.as_deref(), Some("yes" | "true" | "on" | "1"));
+        let next_no = matches!(next.as_deref(), Some("no" | "false" | "off" | "0"));
         let lower = arg.to_lowercase();
         let flag = lower.trim_start_matches('-');
-        let is_flag = lower.starts_with('-');
-        if !is_flag {
+        if !lower.starts_with('-') {
             continue;
         }
-        if matches!(
+        let backgrounding = matches!(
             flag,
             "daemon" | "daemonize" | "daemonise" | "detach" | "background" | "fork"
-        ) && (lower.starts_with("--")
-            || next_yes
-            || next.is_none()
-            || next.as_deref().is_some_and(|n| n.starts_with('-')))
-        {
+        );
+        if backgrounding && !next_no && (lower.starts_with("--") || next_yes) {
             return Some(format!("`{arg}` makes it run in the background"));
         }
         if flag.starts_with("daemonize=yes")

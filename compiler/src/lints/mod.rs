@@ -98,6 +98,6 @@ pub fn run(context: &LintContext<'_>) -> Vec<Diagnostic> {
 }
 
 /// Every (process, its first span) in the Graph, for lints over processes.
-pub(crate) fn processes<'g>(graph: &'g Graph) -> impl Iterator<Item = &'g svc_schema::Process> {
+pub(crate) fn processes(graph: &Graph) -> impl Iterator<Item = &svc_schema::Process> {
     graph.groups.iter().flat_map(|group| group.processes.iter())
 }

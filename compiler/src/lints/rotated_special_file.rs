@@ -52,11 +52,12 @@ pub(crate) fn check(context: &LintContext<'_>, diagnostics: &mut Vec<Diagnostic>
         }
     }
     let supervisord = &context.graph.supervisord;
-    if let MainLog::File(path) = &supervisord.logfile {
-        if path.starts_with("/dev/") && path != "/dev/null" && supervisord.logfile_maxbytes > 0 {
-            if let Some(entry) = context.document.get("supervisord", "logfile") {
-                diagnostics.push(diagnostic(path, "logfile_maxbytes", entry.value.span()));
-            }
-        }
+    if let MainLog::File(path) = &supervisord.logfile
+        && path.starts_with("/dev/")
+        && path != "/dev/null"
+        && supervisord.logfile_maxbytes > 0
+        && let Some(entry) = context.document.get("supervisord", "logfile")
+    {
+        diagnostics.push(diagnostic(path, "logfile_maxbytes", entry.value.span()));
     }
 }

@@ -122,18 +122,19 @@ pub(crate) fn processes(
     let killasgroup_value = killasgroup
         .as_ref()
         .map_or(stopasgroup_value, |(value, _)| *value);
-    if stopasgroup_value && !killasgroup_value {
-        if let (Some((_, stop)), Some((_, kill))) = (&stopasgroup, &killasgroup) {
-            lowering.diagnostics.push(
-                Diagnostic::new(
-                    &codes::PROGRAM_STOPASGROUP_WITHOUT_KILLASGROUP,
-                    format!("[{sect}] sets stopasgroup=true but killasgroup=false"),
-                )
-                .at(kill.span, "killasgroup=false")
-                .also(stop.span, "stopasgroup=true")
-                .help("remove killasgroup (it defaults to stopasgroup) or set killasgroup=true"),
-            );
-        }
+    if stopasgroup_value
+        && !killasgroup_value
+        && let (Some((_, stop)), Some((_, kill))) = (&stopasgroup, &killasgroup)
+    {
+        lowering.diagnostics.push(
+            Diagnostic::new(
+                &codes::PROGRAM_STOPASGROUP_WITHOUT_KILLASGROUP,
+                format!("[{sect}] sets stopasgroup=true but killasgroup=false"),
+            )
+            .at(kill.span, "killasgroup=false")
+            .also(stop.span, "stopasgroup=true")
+            .help("remove killasgroup (it defaults to stopasgroup) or set killasgroup=true"),
+        );
     }
 
     let numprocs_value = numprocs.as_ref().map_or(1, |(value, _)| *value);
@@ -154,22 +155,23 @@ pub(crate) fn processes(
         );
         return Vec::new();
     }
-    if let Some(template) = &template {
-        if numprocs_value > 1 && !template.text.contains("%(process_num)") {
-            let span = process_name_entry.map_or(numprocs_span.unwrap_or(section.header()), |e| {
-                e.value.span()
-            });
-            let mut diagnostic = Diagnostic::new(
-                &codes::NUMPROCS_MISSING_PROCESS_NUM,
-                format!("[{sect}] runs numprocs={numprocs_value} processes but process_name does not contain %(process_num)"),
-            )
-            .at(span, "every process would get the same name")
-            .help("set process_name=%(program_name)s_%(process_num)02d (or any name containing %(process_num))");
-            if let (Some(numprocs_span), true) = (numprocs_span, process_name_entry.is_some()) {
-                diagnostic = diagnostic.also(numprocs_span, "numprocs set here");
-            }
-            lowering.diagnostics.push(diagnostic);
+    if let Some(template) = &template
+        && numprocs_value > 1
+        && !template.text.contains("%(process_num)")
+    {
+        let span = process_name_entry.map_or(numprocs_span.unwrap_or(section.header()), |e| {
+            e.value.span()
+        });
+        let mut diagnostic = Diagnostic::new(
+            &codes::NUMPROCS_MISSING_PROCESS_NUM,
+            format!("[{sect}] runs numprocs={numprocs_value} processes but process_name does not contain %(process_num)"),
+        )
+        .at(span, "every process would get the same name")
+        .help("set process_name=%(program_name)s_%(process_num)02d (or any name containing %(process_num))");
+        if let (Some(numprocs_span), true) = (numprocs_span, process_name_entry.is_some()) {
+            diagnostic = diagnostic.also(numprocs_span, "numprocs set here");
         }
+        lowering.diagnostics.push(diagnostic);
     }
     if numprocs_value <= 0 {
         facts
@@ -239,12 +241,12 @@ pub(crate) fn processes(
             facts,
         );
         if redirect_stderr {
-            if let LogFile::File(_) = stderr.logfile {
-                if let Some(entry) = lowering.document.get(sect, "stderr_logfile") {
-                    facts
-                        .redirected_stderr_logfiles
-                        .push((sect.to_string(), entry.value.span()));
-                }
+            if let LogFile::File(_) = stderr.logfile
+                && let Some(entry) = lowering.document.get(sect, "stderr_logfile")
+            {
+                facts
+                    .redirected_stderr_logfiles
+                    .push((sect.to_string(), entry.value.span()));
             }
             stderr.logfile = LogFile::None;
         }

@@ -41,10 +41,10 @@ pub fn json(diagnostics: &[Diagnostic], sources: &Sources) -> String {
                 "severity": diagnostic.severity.as_str(),
                 "message": diagnostic.message,
             });
-            if let (Some(map), Some(primary)) = (item.as_object_mut(), &diagnostic.primary) {
-                if let Value::Object(location) = place(primary, sources) {
-                    map.extend(location);
-                }
+            if let (Some(map), Some(primary)) = (item.as_object_mut(), &diagnostic.primary)
+                && let Value::Object(location) = place(primary, sources)
+            {
+                map.extend(location);
             }
             if let Some(map) = item.as_object_mut() {
                 map.insert("help".into(), object!(diagnostic.help));

@@ -18,12 +18,14 @@ pub use json::json;
 use crate::diagnostic::Diagnostic;
 use crate::source::Sources;
 
-/// 1-based `(line, column)` of the start and end of a diagnostic's primary span, and its
-/// file path.
+/// A 1-based `(line, column)`.
+pub(crate) type Position = (usize, usize);
+
+/// The file path and 1-based start and end of a diagnostic's primary span.
 pub(crate) fn location(
     diagnostic: &Diagnostic,
     sources: &Sources,
-) -> Option<(String, (usize, usize), (usize, usize))> {
+) -> Option<(String, Position, Position)> {
     let label = diagnostic.primary.as_ref()?;
     let source = sources.get(label.span.source)?;
     let (line, column) = source.line_col(label.span.start as usize);
