@@ -5,3 +5,4 @@
 
 mod check_cli;
 mod support;
+mod tidy;
