@@ -40,6 +40,11 @@ pub(crate) fn daemonizes(argv: &[String]) -> Option<String> {
     if program == "daemonize" || program == "start-stop-daemon" {
         return Some(format!("`{program}` detaches the process"));
     }
+    // Laravel's `artisan queue:work --daemon` stays in the foreground (the flag only keeps
+    // the framework booted between jobs).
+    if argv.iter().any(|a| a.ends_with("artisan")) {
+        return None;
+    }
     for (index, arg) in argv.iter().enumerate().skip(1) {
         let next = argv.get(index + 1).map(|s| s.to_lowercase());
         let next_yes = matches!(next.as_deref(), Some("yes" | "true" | "on" | "1"));
@@ -138,5 +143,6 @@ mod tests {
         assert!(daemonizes(&argv("sshd -D")).is_none());
         assert!(daemonizes(&argv("php artisan queue:work -d")).is_none());
         assert!(daemonizes(&argv("bash -c a&&b")).is_none());
+        assert!(daemonizes(&argv("php /app/artisan queue:work --daemon")).is_none());
     }
 }

@@ -55,12 +55,18 @@ pub(crate) fn check(context: &LintContext<'_>, diagnostics: &mut Vec<Diagnostic>
                     if !reported.insert(path.clone()) {
                         continue;
                     }
+                    let same_process = first.starts_with(&format!("{} (", process.name));
+                    let help = if same_process {
+                        "set redirect_stderr=true (and drop stderr_logfile) to send both streams into one file safely"
+                    } else {
+                        "give each process its own file (add %(process_num)d to the path) or set *_logfile_maxbytes=0"
+                    };
                     let mut diagnostic = Diagnostic::new(
                         &codes::LINT_SHARED_ROTATED_LOGFILE,
                         format!("{first} and {writer} both write the rotated log file {path}"),
                     )
                     .at(primary, "shared by several writers")
-                    .help("give each process its own file (add %(process_num)d to the path) or set *_logfile_maxbytes=0");
+                    .help(help);
                     if let Some(first_span) = first_span.filter(|s| *s != primary) {
                         diagnostic = diagnostic.also(first_span, "also written here");
                     }

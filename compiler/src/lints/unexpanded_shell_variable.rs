@@ -83,7 +83,6 @@ fn runs_in_shell(command: &str) -> bool {
             .skip(1)
             .any(|a| matches!(a.rsplit('/').next(), Some("sh" | "bash")));
     (shell_name || via_env) && argv.iter().any(|a| a.starts_with('-') && a.contains('c'))
-        || argv.iter().any(|a| a.ends_with(".sh"))
 }
 
 pub(crate) fn check(context: &LintContext<'_>, diagnostics: &mut Vec<Diagnostic>) {
@@ -130,5 +129,6 @@ mod tests {
         assert!(runs_in_shell("bash -c 'echo $X'"));
         assert!(runs_in_shell("/bin/sh -ec 'x'"));
         assert!(!runs_in_shell("/app/run $X"));
+        assert!(!runs_in_shell("/app/run.sh $X"));
     }
 }

@@ -122,9 +122,13 @@ pub(crate) fn check(context: &LintContext<'_>, diagnostics: &mut Vec<Diagnostic>
             if known.contains(&entry.key.as_str()) {
                 continue;
             }
-            let help = match crate::suggest::closest(&entry.key, known.iter().copied()) {
-                Some(close) => format!("did you mean `{close}`?"),
-                None => format!("remove it; [{}] does not use `{}`", section.name, entry.key),
+            let help = if entry.key.starts_with('-') {
+                "this looks like the continuation of the previous value: indent the line so it continues it (unindented, it is a separate key that supervisord ignores)".to_string()
+            } else {
+                match crate::suggest::closest(&entry.key, known.iter().copied()) {
+                    Some(close) => format!("did you mean `{close}`?"),
+                    None => format!("remove it; [{}] does not use `{}`", section.name, entry.key),
+                }
             };
             diagnostics.push(
                 Diagnostic::new(
