@@ -67,6 +67,7 @@ codes! {
     INCLUDE_NO_MATCH = "svc::include::no_match", Warning, "An [include] pattern matches no file.";
     INCLUDE_UNREADABLE_FILE = "svc::include::unreadable_file", Warning, "An included file matched but cannot be read; supervisord skips it silently.";
     INCLUDE_NESTED_IGNORED = "svc::include::nested_ignored", Warning, "An included file has its own [include], which supervisord ignores.";
+    INCLUDE_INCLUDES_ITSELF = "svc::include::includes_itself", Warning, "An [include] pattern matches the main configuration file, which is then read a second time.";
 
     // %(name)s expansion.
     EXPAND_UNKNOWN_NAME = "svc::expand::unknown_name", Error, "A %(name)s expansion names something supervisord does not define.";

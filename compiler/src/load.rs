@@ -107,7 +107,25 @@ pub(crate) fn includes(
         }
         matches.sort();
         for path in matches {
-            read_included(lowering_host, document, sources, &path, span, diagnostics);
+            if path.to_string_lossy() == main_absolute {
+                diagnostics.push(
+                    Diagnostic::new(
+                        &codes::INCLUDE_INCLUDES_ITSELF,
+                        format!("\"{joined}\" matches the main configuration file itself"),
+                    )
+                    .at(span, "matches this file")
+                    .help("narrow the pattern (e.g. conf.d/*.conf); supervisord reads the file a second time, which changes nothing but is surely not meant"),
+                );
+            }
+            read_included(
+                lowering_host,
+                document,
+                sources,
+                &path,
+                span,
+                main_absolute.as_str(),
+                diagnostics,
+            );
         }
     }
 }
@@ -118,6 +136,7 @@ fn read_included(
     sources: &mut Sources,
     path: &Path,
     include_span: Span,
+    main_absolute: &str,
     diagnostics: &mut Vec<Diagnostic>,
 ) {
     let bytes = match host.read(path) {
@@ -139,7 +158,12 @@ fn read_included(
         return;
     };
     let outcome = parse_into(document, &source, diagnostics);
-    for header in outcome.include_headers {
+    let rereading_main = path.to_string_lossy() == main_absolute;
+    for header in outcome
+        .include_headers
+        .into_iter()
+        .filter(|_| !rereading_main)
+    {
         diagnostics.push(
             Diagnostic::new(
                 &codes::INCLUDE_NESTED_IGNORED,

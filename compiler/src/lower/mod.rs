@@ -169,3 +169,6 @@ impl<'a> Lowering<'a> {
         crate::paths::abspath(&expanded, &self.cwd)
     }
 }
+
+#[cfg(test)]
+mod tests;
