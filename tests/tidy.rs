@@ -9,7 +9,9 @@ fn workspace_root() -> PathBuf {
 }
 
 fn rust_files(dir: &Path, found: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries.flatten() {
         let path = entry.path();
         let name = entry.file_name();
@@ -38,20 +40,39 @@ fn every_rust_file_starts_with_a_module_doc() {
             let text = std::fs::read_to_string(path).unwrap_or_default();
             !text.trim_start().starts_with("//!")
         })
-        .map(|path| path.strip_prefix(&root).unwrap_or(path).display().to_string())
+        .map(|path| {
+            path.strip_prefix(&root)
+                .unwrap_or(path)
+                .display()
+                .to_string()
+        })
         .collect();
-    assert!(missing.is_empty(), "files without a //! module doc: {missing:#?}");
+    assert!(
+        missing.is_empty(),
+        "files without a //! module doc: {missing:#?}"
+    );
 }
 
 #[test]
 fn crate_dependencies_point_one_way() {
     let output = std::process::Command::new(env!("CARGO"))
-        .args(["metadata", "--format-version", "1", "--no-deps", "--offline"])
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
         .current_dir(workspace_root())
         .output()
         .expect("run cargo metadata");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    let metadata: serde_json::Value = serde_json::from_slice(&output.stdout).expect("metadata JSON");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let metadata: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("metadata JSON");
     let internal = |name: &str| name == "svc" || name.starts_with("svc-");
     let allowed: &[(&str, &[&str])] = &[
         ("svc-schema", &[]),
@@ -61,12 +82,17 @@ fn crate_dependencies_point_one_way() {
     for package in metadata["packages"].as_array().expect("packages") {
         let name = package["name"].as_str().unwrap_or_default();
         let Some((_, permitted)) = allowed.iter().find(|(n, _)| *n == name) else {
-            panic!("crate {name} is not in the layering table of tests/tidy.rs; add it with its allowed dependencies");
+            panic!(
+                "crate {name} is not in the layering table of tests/tidy.rs; add it with its allowed dependencies"
+            );
         };
         for dependency in package["dependencies"].as_array().expect("dependencies") {
             let target = dependency["name"].as_str().unwrap_or_default();
             if internal(target) {
-                assert!(permitted.contains(&target), "{name} must not depend on {target}");
+                assert!(
+                    permitted.contains(&target),
+                    "{name} must not depend on {target}"
+                );
             }
         }
     }
@@ -79,7 +105,11 @@ fn schema_does_no_io() {
     for path in files {
         let text = std::fs::read_to_string(&path).unwrap_or_default();
         for forbidden in ["std::fs", "std::io", "std::net", "std::process", "std::env"] {
-            assert!(!text.contains(forbidden), "{} uses {forbidden}; schema is plain data", path.display());
+            assert!(
+                !text.contains(forbidden),
+                "{} uses {forbidden}; schema is plain data",
+                path.display()
+            );
         }
     }
 }
