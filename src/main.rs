@@ -86,20 +86,23 @@ fn print(text: &str) -> Result<(), ExitCode> {
 
 fn check(args: CheckArgs) -> ExitCode {
     let host = RealHost;
-    let path = match args.file {
+    let path = match args.file.clone() {
         Some(path) => path,
         None => {
             let executable = std::env::current_exe().unwrap_or_default();
             match search::find_config(&executable, &host) {
                 Ok(path) => path,
-                Err(candidates) => {
-                    let list: Vec<String> =
-                        candidates.iter().map(|p| p.display().to_string()).collect();
-                    eprintln!(
-                        "error[svc::source::no_config_found]: No config file found at default paths ({}); pass the file to check as an argument",
-                        list.join(", ")
-                    );
-                    return ExitCode::from(2);
+                Err(diagnostic) => {
+                    let compilation = svc_compiler::Compilation {
+                        graph: None,
+                        diagnostics: vec![*diagnostic],
+                        sources: Default::default(),
+                        unreadable: true,
+                    };
+                    return match report(&args, std::path::Path::new("."), &compilation) {
+                        Ok(()) => ExitCode::from(2),
+                        Err(code) => code,
+                    };
                 }
             }
         }
@@ -108,9 +111,26 @@ fn check(args: CheckArgs) -> ExitCode {
         host_checks: !args.no_host_checks,
     };
     let compilation = compile(&path, &host, &options);
+    if let Err(code) = report(&args, &path, &compilation) {
+        return code;
+    }
+    if compilation.unreadable {
+        ExitCode::from(2)
+    } else if compilation.error_count() > 0 || (args.strict && compilation.warning_count() > 0) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// Prints diagnostics in the chosen format and, with `--emit graph`, the Graph.
+fn report(
+    args: &CheckArgs,
+    path: &std::path::Path,
+    compilation: &svc_compiler::Compilation,
+) -> Result<(), ExitCode> {
     let diagnostics = &compilation.diagnostics;
     let sources = &compilation.sources;
-
     let machine_output = match args.format {
         Format::Human => None,
         Format::Json => Some(json(diagnostics, sources)),
@@ -131,11 +151,7 @@ fn check(args: CheckArgs) -> ExitCode {
         Color::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
     };
     match machine_output {
-        Some(text) if graph_text.is_none() => {
-            if let Err(code) = print(&text) {
-                return code;
-            }
-        }
+        Some(text) if graph_text.is_none() => print(&text)?,
         Some(text) => eprint!("{text}"),
         None => {
             let style = if colour {
@@ -144,21 +160,15 @@ fn check(args: CheckArgs) -> ExitCode {
                 HumanStyle::Plain
             };
             eprint!("{}", human(diagnostics, sources, style));
-            eprintln!("{}", summary(&path, &compilation));
+            if sources.iter().next().is_some() {
+                eprintln!("{}", summary(path, compilation));
+            }
         }
     }
-    if let Some(text) = graph_text
-        && let Err(code) = print(&text)
-    {
-        return code;
+    if let Some(text) = graph_text {
+        print(&text)?;
     }
-    if compilation.unreadable {
-        ExitCode::from(2)
-    } else if compilation.error_count() > 0 || (args.strict && compilation.warning_count() > 0) {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    }
+    Ok(())
 }
 
 fn plural(count: usize, word: &str) -> String {

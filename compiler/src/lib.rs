@@ -101,20 +101,20 @@ pub fn compile(path: &Path, host: &dyn Host, options: &CompileOptions) -> Compil
     let bytes = match host.read(path) {
         Ok(bytes) => bytes,
         Err(error) => {
-            let (code, message) = if error.kind() == std::io::ErrorKind::NotFound {
+            let (code, message, help) = if error.kind() == std::io::ErrorKind::NotFound {
                 (
                     &codes::SOURCE_NOT_FOUND,
                     format!("could not find config file {}", path.display()),
+                    "check the path (a relative path starts from the current directory)",
                 )
             } else {
                 (
                     &codes::SOURCE_UNREADABLE,
                     format!("could not read config file {}: {error}", path.display()),
+                    "check that the path names a regular file that the user running svc may read",
                 )
             };
-            diagnostics.push(
-                Diagnostic::new(code, message).help("check the path, or pass the right file to -c"),
-            );
+            diagnostics.push(Diagnostic::new(code, message).help(help));
             return Compilation {
                 graph: None,
                 diagnostics,
@@ -123,13 +123,19 @@ pub fn compile(path: &Path, host: &dyn Host, options: &CompileOptions) -> Compil
             };
         }
     };
-    let main = load::decode(bytes, &mut sources, path, &mut diagnostics);
+    let cwd = host.current_dir().to_string_lossy().into_owned();
+    let absolute = paths::abspath(&path.to_string_lossy(), &cwd);
+    let main = load::decode(
+        bytes,
+        &mut sources,
+        path,
+        absolute.clone(),
+        &mut diagnostics,
+    );
     let mut document = Document::default();
     if let Some(source) = sources.get(main).cloned() {
         ini::parse_into(&mut document, &source, &mut diagnostics);
     }
-    let cwd = host.current_dir().to_string_lossy().into_owned();
-    let absolute = paths::abspath(&path.to_string_lossy(), &cwd);
     let context = Context {
         here: paths::dirname(&absolute).to_string(),
         node_name: host.node_name(),

@@ -29,6 +29,18 @@ pub(crate) fn decode(
     bytes: Vec<u8>,
     sources: &mut Sources,
     path: &Path,
+    absolute: String,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> svc_schema::SourceId {
+    let id = decode_text(bytes, sources, path, diagnostics);
+    sources.set_absolute(id, absolute);
+    id
+}
+
+fn decode_text(
+    bytes: Vec<u8>,
+    sources: &mut Sources,
+    path: &Path,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> svc_schema::SourceId {
     match String::from_utf8(bytes) {
@@ -107,7 +119,7 @@ pub(crate) fn includes(
         }
         matches.sort();
         for path in matches {
-            if path.to_string_lossy() == main_absolute {
+            if paths::normpath(&path.to_string_lossy()) == main_absolute {
                 diagnostics.push(
                     Diagnostic::new(
                         &codes::INCLUDE_INCLUDES_ITSELF,
@@ -153,12 +165,13 @@ fn read_included(
             return;
         }
     };
-    let id = decode(bytes, sources, path, diagnostics);
+    let absolute = paths::normpath(&path.to_string_lossy());
+    let rereading_main = absolute == main_absolute;
+    let id = decode(bytes, sources, path, absolute, diagnostics);
     let Some(source) = sources.get(id).cloned() else {
         return;
     };
     let outcome = parse_into(document, &source, diagnostics);
-    let rereading_main = path.to_string_lossy() == main_absolute;
     for header in outcome
         .include_headers
         .into_iter()

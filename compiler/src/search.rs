@@ -2,6 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::codes;
+use crate::diagnostic::Diagnostic;
 use crate::host::Host;
 
 /// The candidate paths, in order: `<prefix>/etc/supervisord.conf`,
@@ -24,12 +26,21 @@ pub fn search_paths(executable: &Path) -> Vec<PathBuf> {
     ]
 }
 
-/// The first existing candidate.
-pub fn find_config(executable: &Path, host: &dyn Host) -> Result<PathBuf, Vec<PathBuf>> {
+/// The first existing candidate, or a `svc::source::no_config_found` diagnostic.
+pub fn find_config(executable: &Path, host: &dyn Host) -> Result<PathBuf, Box<Diagnostic>> {
     let candidates = search_paths(executable);
-    candidates
-        .iter()
-        .find(|path| host.exists(path))
-        .cloned()
-        .ok_or(candidates)
+    if let Some(found) = candidates.iter().find(|path| host.exists(path)) {
+        return Ok(found.clone());
+    }
+    let list: Vec<String> = candidates.iter().map(|p| p.display().to_string()).collect();
+    Err(Box::new(
+        Diagnostic::new(
+            &codes::SOURCE_NO_CONFIG_FOUND,
+            format!(
+                "No config file found at default paths ({})",
+                list.join(", ")
+            ),
+        )
+        .help("pass the configuration file to check: svc check /path/to/supervisord.conf"),
+    ))
 }

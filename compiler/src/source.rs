@@ -18,6 +18,8 @@ pub struct Source {
     pub id: SourceId,
     /// The path as supervisord would print it (absolute for included files).
     pub path: PathBuf,
+    /// The normalized absolute path: the file's identity (one file read twice has one).
+    pub absolute: String,
     /// The text (see the module invariant for non-UTF-8 files).
     pub text: String,
     /// Byte offset of each line start, for offset -> line:column.
@@ -76,11 +78,19 @@ impl Sources {
         }
         self.files.push(Source {
             id,
+            absolute: path.to_string_lossy().into_owned(),
             path: path.to_path_buf(),
             text,
             line_starts,
         });
         id
+    }
+
+    /// Records the normalized absolute path of a source.
+    pub fn set_absolute(&mut self, id: SourceId, absolute: String) {
+        if let Some(source) = self.files.get_mut(id.0 as usize) {
+            source.absolute = absolute;
+        }
     }
 
     /// The source with this id.

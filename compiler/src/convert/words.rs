@@ -58,7 +58,13 @@ pub fn loglevel(text: &str) -> Result<LogLevel, Problem> {
         .find(|(name, _)| *name == lower)
         .map(|(_, level)| *level)
         .ok_or_else(|| {
-            let close = crate::suggest::closest(&lower, levels.iter().map(|(n, _)| *n));
+            let close = levels
+                .iter()
+                .map(|(name, _)| *name)
+                .find(|name| {
+                    lower.starts_with(name) || (lower.len() >= 3 && name.starts_with(&lower))
+                })
+                .or_else(|| crate::suggest::closest(&lower, levels.iter().map(|(n, _)| *n)));
             let help = match close {
                 Some(name) => format!("did you mean {name}?"),
                 None => "write one of critical, error, warn, info, debug, trace, blather".into(),
@@ -140,18 +146,24 @@ pub fn inet_address(text: &str) -> Result<AddressSpec, Problem> {
     Ok(AddressSpec { host, port })
 }
 
-/// `user` or `user:group` (syntax only).
-pub fn owner_spec(text: &str) -> OwnerSpec {
-    match text.split_once(':') {
-        Some((user, group)) => OwnerSpec {
-            user: user.to_string(),
-            group: Some(group.to_string()),
-        },
-        None => OwnerSpec {
-            user: text.to_string(),
-            group: None,
-        },
+/// `user` or `user:group` (syntax only; the host check looks the names up). supervisord
+/// splits at the first `:`, so an empty part or a second `:` can never name anything.
+pub fn owner_spec(text: &str) -> Result<OwnerSpec, Problem> {
+    let (user, group) = match text.split_once(':') {
+        Some((user, group)) => (user, Some(group)),
+        None => (text, None),
+    };
+    if user.is_empty() || group.is_some_and(|g| g.is_empty() || g.contains(':')) {
+        return Err(Problem::new(
+            &codes::VALUE_INVALID_OWNER,
+            format!("`{text}` is not `user` or `user:group`"),
+            "write a user name or uid, optionally followed by `:` and a group name or gid (e.g. www-data:www-data)",
+        ));
     }
+    Ok(OwnerSpec {
+        user: user.to_string(),
+        group: group.map(str::to_string),
+    })
 }
 
 /// `url`: `urlparse` finds a scheme and a netloc or path.
@@ -234,6 +246,18 @@ mod tests {
         assert!(inet_address("99999").is_err());
         assert!(inet_address("0").is_err());
         assert!(inet_address("host:").is_err());
+    }
+
+    #[test]
+    fn owners() {
+        assert_eq!(
+            owner_spec("www:adm").map(|o| o.group),
+            Ok(Some("adm".to_string()))
+        );
+        assert_eq!(owner_spec("0").map(|o| o.user), Ok("0".to_string()));
+        assert!(owner_spec(":root").is_err());
+        assert!(owner_spec("root:").is_err());
+        assert!(owner_spec("root:root:root").is_err());
     }
 
     #[test]

@@ -96,7 +96,7 @@ fn describe(value: &Value, names: &Names, key: &str, error: &FormatError) -> Dia
                 )
                 .at(span, format!("`{name}` is not available here"))
                 .help(format!(
-                    "supervisord expands `{key}` before `{name}` is known; available here: {available}"
+                    "`{name}` is not defined for `{key}`; available here: {available}"
                 ));
             }
             let mut diagnostic = Diagnostic::new(

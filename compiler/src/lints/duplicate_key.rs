@@ -26,6 +26,8 @@ pub(crate) fn check(context: &LintContext<'_>, diagnostics: &mut Vec<Diagnostic>
         .values()
         .map(|s| (s.name.as_str(), &s.entries));
     let defaults = std::iter::once(("DEFAULT", &context.document.defaults));
+    // `[include]` keys of included files are ignored, which `nested_ignored` reports.
+    let sections = sections.filter(|(name, _)| *name != "include");
     for (section, entries) in sections.chain(defaults) {
         for entry in entries.values().filter(|e| !e.from_default) {
             let Some(previous) = entry.replaced.last() else {
@@ -34,8 +36,9 @@ pub(crate) fn check(context: &LintContext<'_>, diagnostics: &mut Vec<Diagnostic>
             // The same file read twice (an include matching the main file) repeats every key
             // at the same offsets; that is not a user's duplicate.
             let same_place = |a: svc_schema::Span, b: svc_schema::Span| {
-                let path =
-                    |s: svc_schema::Span| context.sources.get(s.source).map(|f| f.path.clone());
+                let path = |s: svc_schema::Span| {
+                    context.sources.get(s.source).map(|f| f.absolute.as_str())
+                };
                 a.start == b.start && path(a) == path(b)
             };
             if same_place(*previous, entry.key_span) {

@@ -64,7 +64,7 @@ pub(crate) fn check(context: &LintContext<'_>, diagnostics: &mut Vec<Diagnostic>
                 .at(*comment, "supervisord drops everything from here")
                 .also(entry.value.span(), format!("supervisord uses only `{}`", entry.value.text))
                 .help(format!(
-                    "a `{}` after whitespace starts a comment even inside quotes: remove the space before it, or move the command into a script",
+                    "a `{}` after whitespace starts a comment even inside quotes: remove the space before it (or, for a command, move the work into a script)",
                     comment_text.chars().next().unwrap_or(';')
                 )),
             );

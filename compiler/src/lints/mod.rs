@@ -45,7 +45,7 @@ pub struct LintFacts {
     /// `(section, key, span)` of `*_logfile=syslog`.
     pub deprecated_syslog: Vec<(String, String, Span)>,
     /// `(span, expanded text)` of every program `environment=` value.
-    pub environments: Vec<(Span, String)>,
+    pub environments: Vec<(crate::ini::Value, String)>,
     /// `(section, span)` of groups that end up with no process.
     pub empty_groups: Vec<(String, Span)>,
     /// `(program section, group section, span in programs=)` for each membership.

@@ -7,6 +7,8 @@
 //!
 //! **Example**:
 //! ```ini
+//! [program:web]
+//! command=/usr/bin/web
 //! [group:a]
 //! programs=web
 //! [group:b]

@@ -104,13 +104,21 @@ pub(crate) fn check(context: &LintContext<'_>, diagnostics: &mut Vec<Diagnostic>
             let Some((start, end, name)) = find_variable(&entry.value.text) else {
                 continue;
             };
+            let written = &entry.value.text[start..end];
+            let help = if entry.key == "command" {
+                format!(
+                    "write %(ENV_{name})s to use supervisord's environment, or run the command through `sh -c`"
+                )
+            } else {
+                format!("write %(ENV_{name})s to use supervisord's environment")
+            };
             diagnostics.push(
                 Diagnostic::new(
                     &codes::LINT_UNEXPANDED_SHELL_VARIABLE,
-                    format!("[{}] {}: supervisord does not expand `${name}`; it is passed on literally", section.name, entry.key),
+                    format!("[{}] {}: supervisord does not expand `{written}`; it is passed on literally", section.name, entry.key),
                 )
                 .at(entry.value.span_of(start, end), "not expanded")
-                .help(format!("write %(ENV_{name})s to use supervisord's environment, or run the command through `sh -c`")),
+                .help(help),
             );
         }
     }

@@ -134,8 +134,14 @@ pub(crate) fn check(context: &LintContext<'_>, diagnostics: &mut Vec<Diagnostic>
                 Diagnostic::new(
                     &codes::LINT_UNKNOWN_KEY,
                     format!(
-                        "[{}] has an unknown key `{}`; supervisord ignores it",
-                        section.name, entry.key
+                        "[{}] has an unknown key `{}`; {} ignores it",
+                        section.name,
+                        entry.key,
+                        if section.name == "supervisorctl" {
+                            "supervisorctl"
+                        } else {
+                            "supervisord"
+                        }
                     ),
                 )
                 .at(entry.key_span, "unknown key")

@@ -49,13 +49,25 @@ pub(crate) fn check(context: &LintContext<'_>, diagnostics: &mut Vec<Diagnostic>
         if !seen.insert(span) {
             continue;
         }
+        let empty = problem == "command is empty";
+        let (label, help) = if empty {
+            (
+                "empty command",
+                "write the program to run and its arguments after `command=`",
+            )
+        } else {
+            (
+                "cannot be split into arguments",
+                "close every quote and escape; the command is split like a POSIX shell would",
+            )
+        };
         diagnostics.push(
             Diagnostic::new(
                 &codes::LINT_UNPARSABLE_COMMAND,
                 format!("program `{}` will never start: {problem}", process.program),
             )
-            .at(span, "cannot be split into arguments")
-            .help("close every quote and escape; the command is split like a POSIX shell would"),
+            .at(span, label)
+            .help(help),
         );
     }
 }

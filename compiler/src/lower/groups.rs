@@ -392,9 +392,8 @@ fn fcgi_program(
         None => None,
     };
     let owner = lowering
-        .field(sect, "socket_owner", Some(&names))
-        .map(|field| {
-            let spec = owner_spec(&field.text);
+        .typed(sect, "socket_owner", Some(&names), owner_spec)
+        .map(|(spec, field)| {
             lowering.check_user(&spec.user, field.span);
             if let Some(group) = &spec.group {
                 lowering.check_group(group, field.span);
@@ -510,13 +509,19 @@ fn check_duplicates(lowering: &mut Lowering<'_>, groups: &[(Group, Span)]) {
     let mut first: HashMap<&str, Span> = HashMap::new();
     for (group, span) in groups {
         if let Some(previous) = first.get(group.name.as_str()) {
+            let position = |span: &Span| (span.source, span.start);
+            let (earlier, later) = if position(previous) <= position(span) {
+                (*previous, *span)
+            } else {
+                (*span, *previous)
+            };
             lowering.diagnostics.push(
                 Diagnostic::new(
                     &codes::GROUP_DUPLICATE_NAME,
                     format!("two sections define a group named `{}`", group.name),
                 )
-                .at(*span, "second definition")
-                .also(*previous, "first definition")
+                .at(later, "second definition")
+                .also(earlier, "first definition")
                 .help("rename one of them; supervisord would silently run only one"),
             );
         } else {

@@ -32,7 +32,11 @@ pub(crate) fn unresolvable(
         format!("`{spec}` cannot be resolved within [{section}]"),
     )
     .at(field.span, "not provided by supervisor 4.3.0")
-    .help("svc provides supervisor's own interfaces natively and cannot load Python plugins; remove the section or use one of supervisor's own factories")
+    .help(if section.starts_with("eventlistener:") {
+        "svc cannot load Python plugins; remove result_handler to use supervisor's default handler"
+    } else {
+        "svc provides supervisor's own interfaces natively and cannot load Python plugins; remove the section or use one of supervisor's own factories"
+    })
     .severity(severity)
 }
 
@@ -78,9 +82,11 @@ pub(crate) fn lower(lowering: &mut Lowering<'_>, prefix: &str, factory_key: &str
                         ),
                     )
                     .at(section.header(), "no factory")
-                    .help(format!(
-                        "add `{factory_key} = supervisor.rpcinterface:make_main_rpcinterface`"
-                    ))
+                    .help(if prefix == "ctlplugin:" {
+                        format!("add `{factory_key} = module:callable` naming the plugin's factory, or remove the section")
+                    } else {
+                        format!("add `{factory_key} = supervisor.rpcinterface:make_main_rpcinterface`")
+                    })
                     .severity(severity),
                 );
                 String::new()

@@ -206,8 +206,8 @@ pub(crate) fn processes(
                 );
                 match text {
                     Some(text) => {
-                        facts.environments.push((value.span(), text.clone()));
-                        parse_environment_field(lowering, &text, value.span())
+                        facts.environments.push((value.clone(), text.clone()));
+                        parse_environment_field(lowering, &text, value)
                     }
                     None => IndexMap::new(),
                 }
@@ -322,10 +322,27 @@ fn stream(
     let target = match lowering.field(section, &logfile_key, names) {
         Some(field) => {
             logfile_span = Some(field.span);
+            // supervisord 4.3.0 expands log paths a second time.
             let again = Value::synthetic(field.span, &field.text);
-            lowering
-                .expand_value(&again, names, &logfile_key)
-                .map(|text| (logfile_target(&text), field.span))
+            let policy = lowering.env_policy();
+            let key = format!("{section}.{logfile_key}");
+            let (text, second_pass) = match names {
+                Some(names) => crate::expand::expand(&again, names, &key, policy),
+                None => (Some(field.text.clone()), Vec::new()),
+            };
+            if text.is_none() {
+                lowering.diagnostics.push(
+                    Diagnostic::new(
+                        &codes::EXPAND_BAD_FORMAT,
+                        format!("`{key}` is expanded twice by supervisord 4.3.0, and after the first expansion it reads `{}`, which is not a valid format", field.text),
+                    )
+                    .at(field.span, "a `%` survives the first expansion")
+                    .help("in stdout_logfile and stderr_logfile a literal `%` must be written `%%%%`"),
+                );
+            } else {
+                lowering.diagnostics.extend(second_pass);
+            }
+            text.map(|text| (logfile_target(&text), field.span))
         }
         None => None,
     };

@@ -116,9 +116,8 @@ pub(crate) fn lower_unix(lowering: &mut Lowering<'_>) -> Vec<UnixHttpServer> {
         let auth = credentials(lowering, section);
         let env_names = lowering.env_names();
         let chown = lowering
-            .field(&section.name, "chown", Some(&env_names))
-            .map(|field| {
-                let spec = owner_spec(&field.text);
+            .typed(&section.name, "chown", Some(&env_names), owner_spec)
+            .map(|(spec, field)| {
                 lowering.check_user(&spec.user, field.span);
                 if let Some(group) = &spec.group {
                     lowering.check_group(group, field.span);

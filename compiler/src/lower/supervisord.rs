@@ -112,21 +112,34 @@ fn environment(
     let Some(text) = lowering.expand_value(&again, Some(&second), "environment") else {
         return Default::default();
     };
-    parse_environment_field(lowering, &text, field.span)
+    let raw = lowering
+        .document
+        .get(SECTION, "environment")
+        .map(|entry| entry.value.clone())
+        .unwrap_or(again);
+    parse_environment_field(lowering, &text, &raw)
 }
 
 /// Parses an `environment=` value, reporting syntax errors on its span.
+/// `raw` is the value as written; when `text` (its expansion) is identical, positions in
+/// `text` map to exact spans.
 pub(crate) fn parse_environment_field(
     lowering: &mut Lowering<'_>,
     text: &str,
-    span: svc_schema::Span,
+    raw: &Value,
 ) -> indexmap::IndexMap<String, String> {
     match parse_environment(text) {
         Ok(parsed) => parsed.pairs,
-        Err((_, problem)) => {
+        Err((at, problem)) => {
+            let span = if raw.text == text {
+                let end = text[at..].chars().next().map_or(at, |c| at + c.len_utf8());
+                raw.span_of(at, end)
+            } else {
+                raw.span()
+            };
             lowering.diagnostics.push(
                 Diagnostic::new(problem.code, problem.message)
-                    .at(span, "invalid environment")
+                    .at(span, "here")
                     .help(problem.help),
             );
             Default::default()

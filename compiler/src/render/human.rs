@@ -12,7 +12,8 @@ use crate::source::Sources;
 pub enum HumanStyle {
     /// Unicode and colour (a terminal).
     Colour,
-    /// Unicode, no colour, fixed width 80 (files, pipes, snapshots).
+    /// Unicode, no colour, no line wrapping (files, pipes, CI logs, snapshots): the text
+    /// does not depend on the terminal or on path lengths.
     Plain,
 }
 
@@ -143,9 +144,9 @@ fn report<'a>(diagnostic: &'a Diagnostic, sources: &Sources) -> Report<'a> {
 pub fn human(diagnostics: &[Diagnostic], sources: &Sources, style: HumanStyle) -> String {
     let handler = match style {
         HumanStyle::Colour => GraphicalReportHandler::new_themed(GraphicalTheme::unicode()),
-        HumanStyle::Plain => {
-            GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor()).with_width(80)
-        }
+        HumanStyle::Plain => GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor())
+            .with_width(80)
+            .with_wrap_lines(false),
     };
     let mut out = String::new();
     for diagnostic in diagnostics {
