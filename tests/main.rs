@@ -4,5 +4,6 @@
 //! Each module owns one concern; `support` holds the shared `Test` builder.
 
 mod check_cli;
+mod snapshots;
 mod support;
 mod tidy;
