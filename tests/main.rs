@@ -4,6 +4,8 @@
 //! Each module owns one concern; `support` holds the shared `Test` builder.
 
 mod check_cli;
+mod oracle;
+mod properties;
 mod snapshots;
 mod support;
 mod tidy;
