@@ -97,6 +97,7 @@ fn check(args: CheckArgs) -> ExitCode {
                         graph: None,
                         diagnostics: vec![*diagnostic],
                         sources: Default::default(),
+                        document: Default::default(),
                         unreadable: true,
                     };
                     return match report(&args, std::path::Path::new("."), &compilation) {
@@ -111,16 +112,21 @@ fn check(args: CheckArgs) -> ExitCode {
         host_checks: !args.no_host_checks,
     };
     let compilation = compile(&path, &host, &options);
-    if let Err(code) = report(&args, &path, &compilation) {
-        return code;
-    }
-    if compilation.unreadable {
-        ExitCode::from(2)
-    } else if compilation.error_count() > 0 || (args.strict && compilation.warning_count() > 0) {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    }
+    let code = match report(&args, &path, &compilation) {
+        Err(code) => code,
+        Ok(()) if compilation.unreadable => ExitCode::from(2),
+        Ok(())
+            if compilation.error_count() > 0
+                || (args.strict && compilation.warning_count() > 0) =>
+        {
+            ExitCode::from(1)
+        }
+        Ok(()) => ExitCode::SUCCESS,
+    };
+    // The process exits next: freeing a large compilation piece by piece would only cost
+    // time (a fifth of the run on a 5,000-program config).
+    std::mem::forget(compilation);
+    code
 }
 
 /// Prints diagnostics in the chosen format and, with `--emit graph`, the Graph.

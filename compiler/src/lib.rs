@@ -62,6 +62,8 @@ pub struct Compilation {
     pub diagnostics: Vec<Diagnostic>,
     /// Every file read.
     pub sources: Sources,
+    /// The merged INI, for tools that need more than the Graph (comments, raw values).
+    pub document: Document,
     /// True when the main file could not be read at all (an I/O problem, not a config
     /// problem: `svc check` exits 2).
     pub unreadable: bool,
@@ -83,9 +85,9 @@ impl Compilation {
 #[derive(Debug, Clone)]
 pub(crate) struct Context {
     /// Directory of the main file (`%(here)s`).
-    pub here: String,
+    pub here: Rc<str>,
     /// `%(host_node_name)s`.
-    pub node_name: String,
+    pub node_name: Rc<str>,
     /// The daemon's environment.
     pub os_env: Rc<IndexMap<String, String>>,
     /// Working directory.
@@ -119,6 +121,7 @@ pub fn compile(path: &Path, host: &dyn Host, options: &CompileOptions) -> Compil
                 graph: None,
                 diagnostics,
                 sources,
+                document: Document::default(),
                 unreadable: true,
             };
         }
@@ -137,8 +140,8 @@ pub fn compile(path: &Path, host: &dyn Host, options: &CompileOptions) -> Compil
         ini::parse_into(&mut document, &source, &mut diagnostics);
     }
     let context = Context {
-        here: paths::dirname(&absolute).to_string(),
-        node_name: host.node_name(),
+        here: paths::dirname(&absolute).into(),
+        node_name: host.node_name().into(),
         os_env: Rc::new(host.environment()),
         cwd,
         policy: if options.host_checks {
@@ -156,7 +159,7 @@ pub fn compile(path: &Path, host: &dyn Host, options: &CompileOptions) -> Compil
         &mut diagnostics,
     );
 
-    let (graph, facts, read_keys, lowering_diagnostics) =
+    let (graph, facts, lowering_diagnostics) =
         lower_document(&document, host, options, &context, main);
     diagnostics.extend(lowering_diagnostics);
     let lint_context = lints::LintContext {
@@ -164,26 +167,20 @@ pub fn compile(path: &Path, host: &dyn Host, options: &CompileOptions) -> Compil
         sources: &sources,
         graph: &graph,
         facts: &facts,
-        read_keys: &read_keys,
     };
     diagnostics.extend(lints::run(&lint_context));
-    finish(graph, diagnostics, sources)
+    finish(graph, diagnostics, sources, document)
 }
 
-/// Lowers a document; returns the Graph (even if errors were found), lint facts, the keys
-/// read and the diagnostics.
+/// Lowers a document; returns the Graph (even if errors were found), lint facts and the
+/// diagnostics.
 fn lower_document(
     document: &Document,
     host: &dyn Host,
     options: &CompileOptions,
     context: &Context,
     main: svc_schema::SourceId,
-) -> (
-    Graph,
-    lints::LintFacts,
-    HashSet<(String, String)>,
-    Vec<Diagnostic>,
-) {
+) -> (Graph, lints::LintFacts, Vec<Diagnostic>) {
     let mut lowering = lower::Lowering {
         document,
         host,
@@ -194,7 +191,6 @@ fn lower_document(
         os_env: Rc::clone(&context.os_env),
         supervisord_env: Rc::new(IndexMap::new()),
         cwd: context.cwd.clone(),
-        read_keys: HashSet::new(),
     };
     let mut facts = lints::LintFacts::default();
     if document.section("supervisord").is_none() {
@@ -231,11 +227,16 @@ fn lower_document(
         ctlplugins,
         groups,
     };
-    (graph, facts, lowering.read_keys, lowering.diagnostics)
+    (graph, facts, lowering.diagnostics)
 }
 
 /// Deduplicates and sorts diagnostics, and keeps the Graph only if there is no error.
-fn finish(graph: Graph, diagnostics: Vec<Diagnostic>, sources: Sources) -> Compilation {
+fn finish(
+    graph: Graph,
+    diagnostics: Vec<Diagnostic>,
+    sources: Sources,
+    document: Document,
+) -> Compilation {
     let mut seen = HashSet::new();
     let mut unique: Vec<Diagnostic> = diagnostics
         .into_iter()
@@ -256,6 +257,7 @@ fn finish(graph: Graph, diagnostics: Vec<Diagnostic>, sources: Sources) -> Compi
         graph: (!has_errors).then_some(graph),
         diagnostics: unique,
         sources,
+        document,
         unreadable: false,
     }
 }

@@ -95,7 +95,7 @@ pub(crate) fn includes(
         .with_str("host_node_name", lowering.node_name.clone())
         .with_env(&lowering.os_env);
     let (text, expansion_diagnostics) =
-        crate::expand::expand(&entry.value, &names, "include.files", lowering.policy);
+        crate::expand::expand(&entry.value, &names, &"include.files", lowering.policy);
     diagnostics.extend(expansion_diagnostics);
     let Some(text) = text else { return };
     let precise = text == entry.value.text;

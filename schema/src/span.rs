@@ -4,6 +4,8 @@
 //! 1-based (line:column) only when rendered. `SourceId`s are handed out by the compiler's
 //! source loader; this crate only carries them.
 
+use std::sync::Arc;
+
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
@@ -62,6 +64,7 @@ impl Span {
 pub struct Origin {
     /// The section header (`[program:web]`) the item came from.
     pub section: Option<Span>,
-    /// Key name -> span of the value that set it.
-    pub keys: IndexMap<String, Span>,
+    /// Key name -> span of the value that set it (shared: every process of a program has
+    /// the same map).
+    pub keys: Arc<IndexMap<String, Span>>,
 }

@@ -27,22 +27,42 @@ pub enum EnvPolicy {
     Lenient,
 }
 
+/// `section.key`, as supervisord names a key in its messages; formatted only when a
+/// message needs it.
+#[derive(Debug, Clone, Copy)]
+pub struct KeyName<'a> {
+    /// The section (`program:web`).
+    pub section: &'a str,
+    /// The key (`command`).
+    pub key: &'a str,
+}
+
+impl std::fmt::Display for KeyName<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.section, self.key)
+    }
+}
+
 /// Expands `value` with `names`. Returns the text when supervisord would accept it, and
 /// every diagnostic found (warnings only when the text is returned).
-/// `key` is the `section.key` supervisord would name in its message.
+/// `key` names the key in messages (`section.key`, as supervisord does).
 pub fn expand(
     value: &Value,
     names: &Names,
-    key: &str,
+    key: &dyn std::fmt::Display,
     policy: EnvPolicy,
 ) -> (Option<String>, Vec<Diagnostic>) {
+    // Most values have no `%` at all: nothing to format.
+    if !value.text.contains('%') {
+        return (Some(value.text.clone()), Vec::new());
+    }
     let lenient = |name: &str| {
         policy == EnvPolicy::Lenient && name.starts_with("ENV_") && !names.is_supervisor_name(name)
     };
     let lookup = |name: &str| -> Option<NameValue> {
         names
             .get(name)
-            .or_else(|| lenient(name).then(|| NameValue::Str(String::new())))
+            .or_else(|| lenient(name).then(|| NameValue::Str("".into())))
     };
     match format(&value.text, lookup) {
         Ok(formatted) => {
@@ -70,7 +90,13 @@ pub fn expand(
     }
 }
 
-fn unset_env(value: &Value, start: usize, end: usize, var: &str, key: &str) -> Diagnostic {
+fn unset_env(
+    value: &Value,
+    start: usize,
+    end: usize,
+    var: &str,
+    key: &dyn std::fmt::Display,
+) -> Diagnostic {
     Diagnostic::new(
         &codes::HOST_UNSET_ENV_VAR,
         format!("environment variable `{var}` is not set, so `{key}` cannot be expanded"),
@@ -81,7 +107,12 @@ fn unset_env(value: &Value, start: usize, end: usize, var: &str, key: &str) -> D
     ))
 }
 
-fn describe(value: &Value, names: &Names, key: &str, error: &FormatError) -> Diagnostic {
+fn describe(
+    value: &Value,
+    names: &Names,
+    key: &dyn std::fmt::Display,
+    error: &FormatError,
+) -> Diagnostic {
     let span = value.span_of(error.start, error.end);
     match &error.kind {
         FormatErrorKind::UnknownName(name) => {

@@ -43,7 +43,7 @@ impl Names {
     }
 
     /// Adds a string name.
-    pub fn with_str(self, name: &'static str, value: impl Into<String>) -> Names {
+    pub fn with_str(self, name: &'static str, value: impl Into<Rc<str>>) -> Names {
         self.with(name, NameValue::Str(value.into()))
     }
 
@@ -58,7 +58,7 @@ impl Names {
         if let Some(var) = name.strip_prefix("ENV_")
             && let Some(value) = self.env.iter().rev().find_map(|layer| layer.get(var))
         {
-            return Some(NameValue::Str(value.clone()));
+            return Some(NameValue::Str(Rc::from(value.as_str())));
         }
         self.own
             .iter()

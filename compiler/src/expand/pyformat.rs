@@ -11,8 +11,8 @@
 /// A value a name expands to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NameValue {
-    /// A string (`here`, `program_name`, `ENV_*`, ...).
-    Str(String),
+    /// A string (`here`, `program_name`, `ENV_*`, ...), shared.
+    Str(std::rc::Rc<str>),
     /// An integer (`process_num`, `numprocs`).
     Int(i64),
 }

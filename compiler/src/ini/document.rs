@@ -5,7 +5,7 @@
 //! are looked up behind every section's own keys.
 
 use indexmap::IndexMap;
-use svc_schema::{SourceId, Span};
+use svc_schema::{Origin, SourceId, Span};
 
 use crate::ini::Value;
 
@@ -37,12 +37,30 @@ pub struct Section {
     pub headers: Vec<Span>,
     /// Its own keys in first-definition order.
     pub entries: IndexMap<String, Entry>,
+    /// `origin()`, computed once (after reading is complete).
+    pub(crate) origin: std::cell::OnceCell<Origin>,
 }
 
 impl Section {
     /// Span of the first header's name.
     pub fn header(&self) -> Span {
         self.headers.first().copied().unwrap_or_default()
+    }
+
+    /// The provenance of a Graph item made from this section: its header and the value span
+    /// of each of its own keys.
+    pub fn origin(&self) -> Origin {
+        self.origin
+            .get_or_init(|| Origin {
+                section: Some(self.header()),
+                keys: std::sync::Arc::new(
+                    self.entries
+                        .values()
+                        .map(|entry| (entry.key.clone(), entry.value.span()))
+                        .collect(),
+                ),
+            })
+            .clone()
     }
 }
 
@@ -55,6 +73,9 @@ pub struct Document {
     pub defaults: IndexMap<String, Entry>,
     /// Span of each `[DEFAULT]` header.
     pub default_headers: Vec<Span>,
+    /// `(section, key)` of values read since the last `expand_here` that contain
+    /// `%(here)s`: the only ones the next `expand_here` can change.
+    pub(crate) here_pending: Vec<(String, String)>,
 }
 
 impl Document {
@@ -90,6 +111,26 @@ impl Document {
     /// every key of every section (inherited `[DEFAULT]` values are copied into the section).
     pub fn expand_here(&mut self, here: &str) {
         const HERE: &str = "%(here)s";
+        let pending = std::mem::take(&mut self.here_pending);
+        if !self
+            .defaults
+            .values()
+            .any(|entry| entry.value.text.contains(HERE))
+        {
+            // Values replaced before contain no `%(here)s` any more, so only the values read
+            // since the last call can change: the same result without rescanning everything.
+            for (section, key) in pending {
+                if let Some(entry) = self
+                    .sections
+                    .get_mut(&section)
+                    .and_then(|s| s.entries.get_mut(&key))
+                    && entry.value.text.contains(HERE)
+                {
+                    entry.value = entry.value.replace(HERE, here);
+                }
+            }
+            return;
+        }
         let defaults = &self.defaults;
         for section in self.sections.values_mut() {
             let inherited: Vec<Entry> = defaults

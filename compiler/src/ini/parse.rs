@@ -127,6 +127,7 @@ pub fn parse_into(
                         source: id,
                         headers: Vec::new(),
                         entries: Default::default(),
+                        origin: Default::default(),
                     });
                 section.headers.push(span);
                 if name == "include" {
@@ -200,6 +201,11 @@ pub fn parse_into(
     for (target, name) in touched {
         if let Some(entry) = entry_mut(document, &target, &name) {
             entry.value.rstrip();
+            if let Target::Section(section) = target
+                && entry.value.text.contains("%(here)s")
+            {
+                document.here_pending.push((section, name));
+            }
         }
     }
     outcome

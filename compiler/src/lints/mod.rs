@@ -27,8 +27,6 @@ mod unparsable_command;
 
 pub mod shell;
 
-use std::collections::HashSet;
-
 use svc_schema::{Graph, Span};
 
 use crate::diagnostic::Diagnostic;
@@ -63,8 +61,6 @@ pub struct LintContext<'a> {
     pub graph: &'a Graph,
     /// Facts from lowering.
     pub facts: &'a LintFacts,
-    /// `(section, key)` pairs lowering read.
-    pub read_keys: &'a HashSet<(String, String)>,
 }
 
 /// Runs every lint.

@@ -19,60 +19,60 @@
 //! **Fix**: put `%(process_num)d` (or `%(process_name)s`) in the path, or set
 //! `*_logfile_maxbytes=0` and rotate externally.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-use svc_schema::{LogFile, Span};
+use svc_schema::{LogFile, Process, Span};
 
 use crate::codes;
 use crate::diagnostic::Diagnostic;
 use crate::lints::{LintContext, processes};
 
 pub(crate) fn check(context: &LintContext<'_>, diagnostics: &mut Vec<Diagnostic>) {
-    // path -> (first writer, its span)
-    let mut writers: HashMap<&str, (String, Option<Span>)> = HashMap::new();
-    let mut reported = std::collections::HashSet::new();
+    // path -> the first writer: (process, stream name, span of its logfile key)
+    let mut writers: HashMap<&str, (&Process, &str, Option<Span>)> = HashMap::new();
+    let mut reported: HashSet<&str> = HashSet::new();
     for process in processes(context.graph) {
-        for (stream, key) in [
-            (&process.stdout, "stdout_logfile"),
-            (&process.stderr, "stderr_logfile"),
-        ] {
+        for (stream, name) in [(&process.stdout, "stdout"), (&process.stderr, "stderr")] {
             let LogFile::File(path) = &stream.logfile else {
                 continue;
             };
             if path.starts_with("/dev/") || stream.logfile_maxbytes <= 0 {
                 continue;
             }
+            let key = if name == "stdout" {
+                "stdout_logfile"
+            } else {
+                "stderr_logfile"
+            };
             let span = process.origin.keys.get(key).copied();
-            let writer = format!("{} ({})", process.name, &key[..6]);
-            match writers.get(path.as_str()) {
-                None => {
-                    writers.insert(path, (writer, span));
-                }
-                Some((first, first_span)) => {
-                    let Some(primary) = span.or(*first_span) else {
-                        continue;
-                    };
-                    if !reported.insert(path.clone()) {
-                        continue;
-                    }
-                    let same_process = first.starts_with(&format!("{} (", process.name));
-                    let help = if same_process {
-                        "set redirect_stderr=true (and drop stderr_logfile) to send both streams into one file safely"
-                    } else {
-                        "give each process its own file (add %(process_num)d to the path) or set *_logfile_maxbytes=0"
-                    };
-                    let mut diagnostic = Diagnostic::new(
-                        &codes::LINT_SHARED_ROTATED_LOGFILE,
-                        format!("{first} and {writer} both write the rotated log file {path}"),
-                    )
-                    .at(primary, "shared by several writers")
-                    .help(help);
-                    if let Some(first_span) = first_span.filter(|s| *s != primary) {
-                        diagnostic = diagnostic.also(first_span, "also written here");
-                    }
-                    diagnostics.push(diagnostic);
-                }
+            let Some(&(first, first_name, first_span)) = writers.get(path.as_str()) else {
+                writers.insert(path, (process, name, span));
+                continue;
+            };
+            let Some(primary) = span.or(first_span) else {
+                continue;
+            };
+            if !reported.insert(path) {
+                continue;
             }
+            let help = if std::ptr::eq(first, process) {
+                "set redirect_stderr=true (and drop stderr_logfile) to send both streams into one file safely"
+            } else {
+                "give each process its own file (add %(process_num)d to the path) or set *_logfile_maxbytes=0"
+            };
+            let mut diagnostic = Diagnostic::new(
+                &codes::LINT_SHARED_ROTATED_LOGFILE,
+                format!(
+                    "{} ({first_name}) and {} ({name}) both write the rotated log file {path}",
+                    first.name, process.name
+                ),
+            )
+            .at(primary, "shared by several writers")
+            .help(help);
+            if let Some(first_span) = first_span.filter(|s| *s != primary) {
+                diagnostic = diagnostic.also(first_span, "also written here");
+            }
+            diagnostics.push(diagnostic);
         }
     }
 }

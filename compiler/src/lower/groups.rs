@@ -9,7 +9,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use svc_schema::{FcgiSocket, Group, GroupKind, Origin, Pool, Span};
+use svc_schema::{FcgiSocket, Group, GroupKind, Pool, Span};
 
 use crate::codes;
 use crate::convert::{boolean, integer, octal, owner_spec, process_or_group_name};
@@ -50,17 +50,6 @@ pub(crate) const EVENT_TYPES: &[&str] = &[
     "TICK_5",
     "TICK_60",
 ];
-
-fn origin(section: &Section) -> Origin {
-    Origin {
-        section: Some(section.header()),
-        keys: section
-            .entries
-            .values()
-            .map(|e| (e.key.clone(), e.value.span()))
-            .collect(),
-    }
-}
 
 /// `list_of_strings`: split on `,`, strip each; empty text is an empty list.
 fn list_of_strings(text: &str) -> Vec<(usize, &str)> {
@@ -190,7 +179,7 @@ pub(crate) fn lower(lowering: &mut Lowering<'_>, facts: &mut LintFacts) -> Vec<G
                 processes,
                 pool: None,
                 fcgi_socket: None,
-                origin: origin(section),
+                origin: section.origin(),
             },
             section.header(),
         ));
@@ -212,7 +201,7 @@ pub(crate) fn lower(lowering: &mut Lowering<'_>, facts: &mut LintFacts) -> Vec<G
                 processes,
                 pool: None,
                 fcgi_socket: None,
-                origin: origin(section),
+                origin: section.origin(),
             },
             section.header(),
         ));
@@ -349,7 +338,7 @@ fn eventlistener(
             result_handler,
         }),
         fcgi_socket: None,
-        origin: origin(section),
+        origin: section.origin(),
     })
 }
 
@@ -428,7 +417,7 @@ fn fcgi_program(
         processes,
         pool: None,
         fcgi_socket: socket,
-        origin: origin(section),
+        origin: section.origin(),
     })
 }
 

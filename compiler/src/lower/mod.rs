@@ -18,7 +18,6 @@ pub(crate) mod servers;
 pub(crate) mod supervisorctl;
 pub(crate) mod supervisord;
 
-use std::collections::HashSet;
 use std::rc::Rc;
 
 use indexmap::IndexMap;
@@ -49,17 +48,15 @@ pub(crate) struct Lowering<'a> {
     pub options: &'a CompileOptions,
     pub diagnostics: Vec<Diagnostic>,
     /// Directory of the main config file (`%(here)s`).
-    pub here: String,
+    pub here: Rc<str>,
     /// `%(host_node_name)s`.
-    pub node_name: String,
+    pub node_name: Rc<str>,
     /// The daemon's environment at startup.
     pub os_env: Rc<IndexMap<String, String>>,
     /// `[supervisord] environment=`, once read (added to `ENV_*` for later sections).
     pub supervisord_env: Rc<IndexMap<String, String>>,
     /// The working directory, for relative paths.
     pub cwd: String,
-    /// Every `(section, key)` lowering looked at: what supervisord knows.
-    pub read_keys: HashSet<(String, String)>,
 }
 
 impl<'a> Lowering<'a> {
@@ -71,17 +68,19 @@ impl<'a> Lowering<'a> {
         }
     }
 
-    /// The raw entry of a key (section first, then `[DEFAULT]`), marking it as known.
-    pub fn entry(&mut self, section: &str, key: &str) -> Option<&'a Entry> {
-        self.read_keys
-            .insert((section.to_string(), key.to_string()));
+    /// The raw entry of a key (section first, then `[DEFAULT]`).
+    pub fn entry(&self, section: &str, key: &str) -> Option<&'a Entry> {
         self.document.get(section, key)
     }
 
     /// Reads and expands a key. `None` if missing or if expansion failed (reported).
     pub fn field(&mut self, section: &str, key: &str, names: Option<&Names>) -> Option<Field> {
         let entry = self.entry(section, key)?;
-        let text = self.expand_value(&entry.value, names, &format!("{section}.{key}"))?;
+        let text = self.expand_value(
+            &entry.value,
+            names,
+            &crate::expand::KeyName { section, key },
+        )?;
         Some(Field {
             text,
             span: entry.value.span(),
@@ -94,7 +93,7 @@ impl<'a> Lowering<'a> {
         &mut self,
         value: &Value,
         names: Option<&Names>,
-        key: &str,
+        key: &dyn std::fmt::Display,
     ) -> Option<String> {
         let Some(names) = names else {
             return Some(value.text.clone());

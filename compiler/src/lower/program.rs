@@ -13,7 +13,7 @@
 use std::rc::Rc;
 
 use indexmap::IndexMap;
-use svc_schema::{AutoRestart, LogFile, Origin, Process, Span, Stream};
+use svc_schema::{AutoRestart, LogFile, Process, Span, Stream};
 
 use crate::codes;
 use crate::convert::{
@@ -182,14 +182,7 @@ pub(crate) fn processes(
     let mut result = Vec::new();
     let mut program_env: IndexMap<String, String> = IndexMap::new();
     let mut missing_command_reported = false;
-    let origin = Origin {
-        section: Some(section.header()),
-        keys: section
-            .entries
-            .values()
-            .map(|e| (e.key.clone(), e.value.span()))
-            .collect(),
-    };
+    let origin = section.origin();
     for process_num in numprocs_start..numprocs_start.saturating_add(numprocs_value.max(0)) {
         let previous_env = Rc::new(program_env.clone());
         let per_process = common

@@ -3,7 +3,7 @@
 //! As in supervisord, any section whose name *starts with* the server type is a server; the
 //! part after `:` (if any) is its name.
 
-use svc_schema::{Credentials, InetHttpServer, Origin, UnixHttpServer};
+use svc_schema::{Credentials, InetHttpServer, UnixHttpServer};
 
 use crate::codes;
 use crate::convert::{inet_address, octal, owner_spec};
@@ -63,17 +63,6 @@ fn credentials(lowering: &mut Lowering<'_>, section: &crate::ini::Section) -> Op
     }
 }
 
-fn origin(section: &crate::ini::Section) -> Origin {
-    Origin {
-        section: Some(section.header()),
-        keys: section
-            .entries
-            .values()
-            .map(|e| (e.key.clone(), e.value.span()))
-            .collect(),
-    }
-}
-
 /// Every `[inet_http_server*]`.
 pub(crate) fn lower_inet(lowering: &mut Lowering<'_>) -> Vec<InetHttpServer> {
     let mut servers = Vec::new();
@@ -99,7 +88,7 @@ pub(crate) fn lower_inet(lowering: &mut Lowering<'_>) -> Vec<InetHttpServer> {
                 host: address.host,
                 port: address.port,
                 auth,
-                origin: origin(section),
+                origin: section.origin(),
             }),
             Err(problem) => lowering.report(problem, "port", &field),
         }
@@ -145,7 +134,7 @@ pub(crate) fn lower_unix(lowering: &mut Lowering<'_>) -> Vec<UnixHttpServer> {
             chmod,
             chown,
             auth,
-            origin: origin(section),
+            origin: section.origin(),
         });
     }
     servers

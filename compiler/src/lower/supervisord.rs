@@ -109,7 +109,8 @@ fn environment(
         .early_names()
         .with_str("host_node_name", lowering.node_name.clone());
     let again = Value::synthetic(field.span, &field.text);
-    let Some(text) = lowering.expand_value(&again, Some(&second), "environment") else {
+    let Some(text) = lowering.expand_value(&again, Some(&second), &"supervisord.environment")
+    else {
         return Default::default();
     };
     let raw = lowering
