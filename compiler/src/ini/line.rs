@@ -61,24 +61,32 @@ impl Line {
 
 /// configparser's inline-comment search (see the module doc for the lock-step quirk).
 fn inline_comment_start(line: &str) -> Option<usize> {
-    // (prefix, position of the last occurrence seen; None before the first search)
-    let mut active: Vec<(char, Option<usize>)> = vec![(';', None), ('#', None)];
+    if !line.contains([';', '#']) {
+        return None;
+    }
+    // Per prefix: `Some(position of its last occurrence)`, `None` once it has none left;
+    // before the first round the search starts at 0.
+    let prefixes = [';', '#'];
+    let mut last: [Option<usize>; 2] = [None, None];
+    let mut active = [true, true];
     let mut found: Option<usize> = None;
-    while found.is_none() && !active.is_empty() {
-        let mut next = Vec::new();
-        for (prefix, last) in active {
-            let from = last.map_or(0, |index| index + prefix.len_utf8());
-            let Some(relative) = line.get(from..).and_then(|rest| rest.find(prefix)) else {
+    while found.is_none() && active.iter().any(|a| *a) {
+        for (slot, prefix) in prefixes.iter().enumerate() {
+            if !active[slot] {
+                continue;
+            }
+            let from = last[slot].map_or(0, |index| index + prefix.len_utf8());
+            let Some(relative) = line.get(from..).and_then(|rest| rest.find(*prefix)) else {
+                active[slot] = false;
                 continue;
             };
             let index = from + relative;
-            next.push((prefix, Some(index)));
+            last[slot] = Some(index);
             let after_space = line[..index].chars().next_back().is_some_and(is_py_space);
             if index == 0 || after_space {
                 found = Some(found.map_or(index, |f: usize| f.min(index)));
             }
         }
-        active = next;
     }
     found
 }

@@ -15,10 +15,22 @@ use crate::ini::line::Line;
 use crate::source::Source;
 
 /// Where keys currently go.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Target {
-    Section(String),
+    /// Index of the section in `Document::sections`.
+    Section(usize),
     Default,
+}
+
+/// The key continuation lines append to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OpenKey {
+    /// None (after a header, or before any key).
+    None,
+    /// The entry at this index of the current target.
+    Entry(usize),
+    /// A key line that was an error: its continuations are dropped.
+    Discard,
 }
 
 /// What reading one file found besides its keys.
@@ -61,10 +73,10 @@ pub fn parse_into(
     let id = source.id;
     let mut outcome = FileOutcome::default();
     let mut current: Option<Target> = None;
-    let mut key: Option<String> = None;
+    let mut key = OpenKey::None;
     let mut indent_level = 0usize;
     let mut reported_missing_header = false;
-    let mut touched: Vec<(Target, String)> = Vec::new();
+    let mut touched: Vec<(Target, usize)> = Vec::new();
 
     let mut first_line = true;
     for (line_start, line_end) in lines(text) {
@@ -92,18 +104,18 @@ pub fn parse_into(
 
         if content.is_empty() {
             if line.comment_start.is_none()
-                && let (Some(target), Some(name)) = (&current, &key)
-                && let Some(entry) = entry_mut(document, target, name)
+                && let (Some(target), OpenKey::Entry(index)) = (current, key)
+                && let Some(entry) = entry_mut(document, target, index)
             {
                 entry.value.push_line(line_start, "");
             }
             continue;
         }
 
-        let continuation = current.is_some() && key.is_some() && line.indent > indent_level;
+        let continuation = current.is_some() && key != OpenKey::None && line.indent > indent_level;
         if continuation {
-            if let (Some(target), Some(name)) = (&current, &key)
-                && let Some(entry) = entry_mut(document, target, name)
+            if let (Some(target), OpenKey::Entry(index)) = (current, key)
+                && let Some(entry) = entry_mut(document, target, index)
             {
                 entry.value.push_line(content_at, content);
                 entry.stripped_comments.extend(comment_span);
@@ -119,28 +131,27 @@ pub fn parse_into(
                 document.default_headers.push(span);
                 current = Some(Target::Default);
             } else {
-                let section = document
-                    .sections
-                    .entry(name.to_string())
-                    .or_insert_with(|| Section {
-                        name: name.to_string(),
-                        source: id,
-                        headers: Vec::new(),
-                        entries: Default::default(),
-                        origin: Default::default(),
-                    });
+                let slot = document.sections.entry(name.to_string());
+                let index = slot.index();
+                let section = slot.or_insert_with(|| Section {
+                    name: name.to_string(),
+                    source: id,
+                    headers: Vec::new(),
+                    entries: Default::default(),
+                    origin: Default::default(),
+                });
                 section.headers.push(span);
                 if name == "include" {
                     outcome.include_headers.push(span);
                 }
-                current = Some(Target::Section(name.to_string()));
+                current = Some(Target::Section(index));
             }
-            key = None;
+            key = OpenKey::None;
             reported_missing_header = false;
             continue;
         }
 
-        let Some(target) = current.clone() else {
+        let Some(target) = current else {
             if !reported_missing_header {
                 diagnostics.push(
                     Diagnostic::new(
@@ -177,7 +188,7 @@ pub fn parse_into(
                     )
                     .help("write the key before the `=` (for example `command = ...`)"),
             );
-            key = Some(String::new());
+            key = OpenKey::Discard;
             continue;
         }
         let name = raw_key[..key_end].to_lowercase();
@@ -186,25 +197,28 @@ pub fn parse_into(
         let value_text = &after[value_offset..];
         let value_at = content_at + delimiter + 1 + value_offset;
         let entry = Entry {
-            key: name.clone(),
+            key: name,
             key_span: Span::new(id, content_at, content_at + key_end),
             value: Value::from_source(id, value_at, value_text),
             stripped_comments: comment_span.into_iter().collect(),
             replaced: Vec::new(),
             from_default: false,
         };
-        insert(document, &target, entry);
-        touched.push((target, name.clone()));
-        key = Some(name);
+        let index = insert(document, target, entry);
+        touched.push((target, index));
+        key = OpenKey::Entry(index);
     }
 
-    for (target, name) in touched {
-        if let Some(entry) = entry_mut(document, &target, &name) {
+    for (target, index) in touched {
+        if let Some(entry) = entry_mut(document, target, index) {
             entry.value.rstrip();
-            if let Target::Section(section) = target
-                && entry.value.text.contains("%(here)s")
+            if entry.value.text.contains("%(here)s")
+                && let Target::Section(section) = target
             {
-                document.here_pending.push((section, name));
+                let key = entry.key.clone();
+                if let Some((name, _)) = document.sections.get_index(section) {
+                    document.here_pending.push((name.clone(), key));
+                }
             }
         }
     }
@@ -221,26 +235,36 @@ fn header_name(content: &str) -> Option<(usize, usize)> {
     (close > 1).then_some((1, close))
 }
 
-fn entry_mut<'d>(document: &'d mut Document, target: &Target, name: &str) -> Option<&'d mut Entry> {
+fn entries_mut(document: &mut Document, target: Target) -> Option<&mut indexmap::IndexMap<String, Entry>> {
     match target {
-        Target::Default => document.defaults.get_mut(name),
-        Target::Section(section) => document.sections.get_mut(section)?.entries.get_mut(name),
+        Target::Default => Some(&mut document.defaults),
+        Target::Section(section) => document.sections.get_index_mut(section).map(|(_, s)| &mut s.entries),
     }
 }
 
-fn insert(document: &mut Document, target: &Target, mut entry: Entry) {
-    let map = match target {
-        Target::Default => &mut document.defaults,
-        Target::Section(section) => match document.sections.get_mut(section) {
-            Some(found) => &mut found.entries,
-            None => return,
-        },
+fn entry_mut(document: &mut Document, target: Target, index: usize) -> Option<&mut Entry> {
+    entries_mut(document, target)?.get_index_mut(index).map(|(_, entry)| entry)
+}
+
+/// Inserts (or replaces, last wins) an entry; returns its index.
+fn insert(document: &mut Document, target: Target, mut entry: Entry) -> usize {
+    let Some(map) = entries_mut(document, target) else {
+        return 0;
     };
-    if let Some(previous) = map.get(&entry.key) {
-        entry.replaced = previous.replaced.clone();
-        entry.replaced.push(previous.key_span);
+    match map.entry(entry.key.clone()) {
+        indexmap::map::Entry::Occupied(mut slot) => {
+            let previous = slot.get();
+            entry.replaced = previous.replaced.clone();
+            entry.replaced.push(previous.key_span);
+            slot.insert(entry);
+            slot.index()
+        }
+        indexmap::map::Entry::Vacant(slot) => {
+            let index = slot.index();
+            slot.insert(entry);
+            index
+        }
     }
-    map.insert(entry.key.clone(), entry);
 }
 
 /// At most 40 characters of a line, for messages.

@@ -96,7 +96,12 @@ pub(crate) fn daemonizes(argv: &[String]) -> Option<String> {
 
 pub(crate) fn check(context: &LintContext<'_>, diagnostics: &mut Vec<Diagnostic>) {
     let mut seen = std::collections::HashSet::new();
+    // The processes of a program usually share one command: look at each text once.
+    let mut checked = std::collections::HashSet::new();
     for process in processes(context.graph) {
+        if !checked.insert(process.command.as_str()) {
+            continue;
+        }
         let Ok(argv) = shell::split(&process.command) else {
             continue;
         };

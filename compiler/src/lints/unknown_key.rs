@@ -19,98 +19,122 @@ use crate::diagnostic::Diagnostic;
 use crate::lints::LintContext;
 
 const PROGRAM_KEYS: &[&str] = &[
+    "autorestart",
+    "autostart",
     "command",
-    "process_name",
+    "directory",
+    "environment",
+    "exitcodes",
+    "killasgroup",
     "numprocs",
     "numprocs_start",
     "priority",
-    "autostart",
-    "autorestart",
-    "startsecs",
-    "startretries",
-    "exitcodes",
-    "stopsignal",
-    "stopwaitsecs",
-    "stopasgroup",
-    "killasgroup",
-    "user",
+    "process_name",
     "redirect_stderr",
-    "stdout_logfile",
-    "stdout_logfile_maxbytes",
-    "stdout_logfile_backups",
-    "stdout_capture_maxbytes",
-    "stdout_events_enabled",
-    "stdout_syslog",
-    "stderr_logfile",
-    "stderr_logfile_maxbytes",
-    "stderr_logfile_backups",
+    "serverurl",
+    "startretries",
+    "startsecs",
     "stderr_capture_maxbytes",
     "stderr_events_enabled",
+    "stderr_logfile",
+    "stderr_logfile_backups",
+    "stderr_logfile_maxbytes",
     "stderr_syslog",
-    "environment",
-    "directory",
+    "stdout_capture_maxbytes",
+    "stdout_events_enabled",
+    "stdout_logfile",
+    "stdout_logfile_backups",
+    "stdout_logfile_maxbytes",
+    "stdout_syslog",
+    "stopasgroup",
+    "stopsignal",
+    "stopwaitsecs",
     "umask",
-    "serverurl",
+    "user",
 ];
-const FCGI_KEYS: &[&str] = &["socket", "socket_backlog", "socket_owner", "socket_mode"];
-const LISTENER_KEYS: &[&str] = &["events", "buffer_size", "result_handler"];
+const FCGI_KEYS: &[&str] = &[
+    "socket",
+    "socket_backlog",
+    "socket_mode",
+    "socket_owner",
+];
+const LISTENER_KEYS: &[&str] = &[
+    "buffer_size",
+    "events",
+    "result_handler",
+];
 const SUPERVISORD_KEYS: &[&str] = &[
+    "childlogdir",
+    "directory",
+    "environment",
+    "identifier",
     "logfile",
-    "logfile_maxbytes",
     "logfile_backups",
+    "logfile_maxbytes",
     "loglevel",
-    "pidfile",
-    "umask",
-    "nodaemon",
-    "silent",
     "minfds",
     "minprocs",
     "nocleanup",
-    "childlogdir",
-    "user",
-    "directory",
-    "strip_ansi",
-    "environment",
-    "identifier",
+    "nodaemon",
+    "pidfile",
     "profile_options",
+    "silent",
+    "strip_ansi",
+    "umask",
+    "user",
 ];
-const UNIX_KEYS: &[&str] = &["file", "chmod", "chown", "username", "password"];
-const INET_KEYS: &[&str] = &["port", "username", "password"];
-const CTL_KEYS: &[&str] = &[
-    "serverurl",
+const UNIX_KEYS: &[&str] = &[
+    "chmod",
+    "chown",
+    "file",
+    "password",
     "username",
+];
+const INET_KEYS: &[&str] = &[
+    "password",
+    "port",
+    "username",
+];
+const CTL_KEYS: &[&str] = &[
+    "history_file",
     "password",
     "prompt",
-    "history_file",
+    "serverurl",
+    "username",
 ];
-const GROUP_KEYS: &[&str] = &["programs", "priority"];
-const INCLUDE_KEYS: &[&str] = &["files"];
+const GROUP_KEYS: &[&str] = &[
+    "priority",
+    "programs",
+];
+const INCLUDE_KEYS: &[&str] = &[
+    "files",
+];
 
-/// The keys supervisord reads in a section of this name, or `None` if every key is read
-/// (plugins pass all keys to their factory) or the section is not supervisord's.
-pub(crate) fn known_keys(section: &str) -> Option<Vec<&'static str>> {
-    let keys: Vec<&'static str> = if section.starts_with("program:") {
-        PROGRAM_KEYS.to_vec()
+/// The sorted key lists supervisord reads in a section of this name, or `None` if every key
+/// is read (plugins pass all keys to their factory) or the section is not supervisord's.
+pub(crate) fn known_keys(section: &str) -> Option<&'static [&'static [&'static str]]> {
+    let lists: &'static [&'static [&'static str]] = if section.starts_with("program:") {
+        &[PROGRAM_KEYS]
     } else if section.starts_with("fcgi-program:") {
-        [PROGRAM_KEYS, FCGI_KEYS].concat()
+        &[PROGRAM_KEYS, FCGI_KEYS]
     } else if section.starts_with("eventlistener:") {
-        [PROGRAM_KEYS, LISTENER_KEYS].concat()
+        &[PROGRAM_KEYS, LISTENER_KEYS]
     } else if section == "supervisord" {
-        SUPERVISORD_KEYS.to_vec()
+        &[SUPERVISORD_KEYS]
     } else if section.starts_with("unix_http_server") {
-        UNIX_KEYS.to_vec()
+        &[UNIX_KEYS]
     } else if section.starts_with("inet_http_server") {
-        INET_KEYS.to_vec()
+        &[INET_KEYS]
     } else if section == "supervisorctl" {
-        CTL_KEYS.to_vec()
+        &[CTL_KEYS]
     } else if section.starts_with("group:") {
-        GROUP_KEYS.to_vec()
+        &[GROUP_KEYS]
     } else if section == "include" {
-        INCLUDE_KEYS.to_vec()
+        &[INCLUDE_KEYS]
     } else {
         return None;
     };
-    Some(keys)
+    Some(lists)
 }
 
 pub(crate) fn check(context: &LintContext<'_>, diagnostics: &mut Vec<Diagnostic>) {
@@ -119,13 +143,13 @@ pub(crate) fn check(context: &LintContext<'_>, diagnostics: &mut Vec<Diagnostic>
             continue;
         };
         for entry in section.entries.values().filter(|e| !e.from_default) {
-            if known.contains(&entry.key.as_str()) {
+            if known.iter().any(|list| list.binary_search(&entry.key.as_str()).is_ok()) {
                 continue;
             }
             let help = if entry.key.starts_with('-') {
                 "this looks like the continuation of the previous value: indent the line so it continues it (unindented, it is a separate key that supervisord ignores)".to_string()
             } else {
-                match crate::suggest::closest(&entry.key, known.iter().copied()) {
+                match crate::suggest::closest(&entry.key, known.iter().flat_map(|list| list.iter().copied())) {
                     Some(close) => format!("did you mean `{close}`?"),
                     None => format!("remove it; [{}] does not use `{}`", section.name, entry.key),
                 }
@@ -147,6 +171,21 @@ pub(crate) fn check(context: &LintContext<'_>, diagnostics: &mut Vec<Diagnostic>
                 .at(entry.key_span, "unknown key")
                 .help(help),
             );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_lists_are_sorted_for_binary_search() {
+        for list in [
+            PROGRAM_KEYS, FCGI_KEYS, LISTENER_KEYS, SUPERVISORD_KEYS, UNIX_KEYS, INET_KEYS,
+            CTL_KEYS, GROUP_KEYS, INCLUDE_KEYS,
+        ] {
+            assert!(list.windows(2).all(|pair| pair[0] < pair[1]), "{list:?}");
         }
     }
 }

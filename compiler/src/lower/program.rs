@@ -180,36 +180,41 @@ pub(crate) fn processes(
     }
 
     let mut result = Vec::new();
-    let mut program_env: IndexMap<String, String> = IndexMap::new();
+    // The program's environment as `ENV_*` names, accumulated over its processes (one
+    // shared map; copied only when a process adds or changes a variable).
+    let mut program_env: Rc<IndexMap<String, String>> = Rc::new(IndexMap::new());
+    let mut last_environment_text: Option<String> = None;
     let mut missing_command_reported = false;
     let origin = section.origin();
+    let environment_key = crate::expand::KeyName { section: sect, key: "environment" };
     for process_num in numprocs_start..numprocs_start.saturating_add(numprocs_value.max(0)) {
-        let previous_env = Rc::new(program_env.clone());
         let per_process = common
             .clone()
             .with("process_num", NameValue::Int(process_num))
-            .with("numprocs", NameValue::Int(numprocs_value))
-            .with_env(&previous_env);
+            .with("numprocs", NameValue::Int(numprocs_value));
         let environment = match &environment_raw {
             Some(value) => {
-                let text = lowering.expand_value(
-                    value,
-                    Some(&per_process),
-                    &format!("{sect}.environment"),
-                );
-                match text {
+                let names = per_process.clone().with_env(&program_env);
+                match lowering.expand_value(value, Some(&names), &environment_key) {
                     Some(text) => {
-                        facts.environments.push((value.clone(), text.clone()));
-                        parse_environment_field(lowering, &text, value)
+                        let environment = parse_environment_field(lowering, &text, value);
+                        if last_environment_text.as_deref() != Some(text.as_str()) {
+                            facts.environments.push((value.clone(), text.clone()));
+                            last_environment_text = Some(text);
+                        }
+                        environment
                     }
                     None => IndexMap::new(),
                 }
             }
             None => IndexMap::new(),
         };
-        program_env.extend(environment.clone());
-        let process_env = Rc::new(program_env.clone());
-        let names = per_process.clone().with_env(&process_env);
+        if environment.iter().any(|(k, v)| program_env.get(k) != Some(v)) {
+            let mut grown = (*program_env).clone();
+            grown.extend(environment.iter().map(|(k, v)| (k.clone(), v.clone())));
+            program_env = Rc::new(grown);
+        }
+        let names = per_process.with_env(&program_env);
         let names = Some(&names);
 
         let directory = lowering
@@ -218,7 +223,7 @@ pub(crate) fn processes(
         let stdout = stream(
             lowering,
             sect,
-            "stdout",
+            &STDOUT,
             names,
             stdout_capture,
             stdout_events,
@@ -227,7 +232,7 @@ pub(crate) fn processes(
         let mut stderr = stream(
             lowering,
             sect,
-            "stderr",
+            &STDERR,
             names,
             stderr_capture,
             stderr_events,
@@ -299,26 +304,47 @@ pub(crate) fn processes(
     result
 }
 
+/// The key names of one output stream.
+struct StreamKeys {
+    logfile: &'static str,
+    backups: &'static str,
+    maxbytes: &'static str,
+    syslog: &'static str,
+}
+
+const STDOUT: StreamKeys = StreamKeys {
+    logfile: "stdout_logfile",
+    backups: "stdout_logfile_backups",
+    maxbytes: "stdout_logfile_maxbytes",
+    syslog: "stdout_syslog",
+};
+
+const STDERR: StreamKeys = StreamKeys {
+    logfile: "stderr_logfile",
+    backups: "stderr_logfile_backups",
+    maxbytes: "stderr_logfile_maxbytes",
+    syslog: "stderr_syslog",
+};
+
 /// The log settings of one stream (`stdout` or `stderr`) of one process.
-#[allow(clippy::too_many_arguments)]
 fn stream(
     lowering: &mut Lowering<'_>,
     section: &str,
-    stream: &str,
+    keys: &StreamKeys,
     names: Option<&Names>,
     capture_maxbytes: i64,
     events_enabled: bool,
     facts: &mut LintFacts,
 ) -> Stream {
-    let logfile_key = format!("{stream}_logfile");
+    let logfile_key = keys.logfile;
     let mut logfile_span: Option<Span> = None;
-    let target = match lowering.field(section, &logfile_key, names) {
+    let target = match lowering.field(section, logfile_key, names) {
         Some(field) => {
             logfile_span = Some(field.span);
             // supervisord 4.3.0 expands log paths a second time.
             let again = Value::synthetic(field.span, &field.text);
             let policy = lowering.env_policy();
-            let key = format!("{section}.{logfile_key}");
+            let key = crate::expand::KeyName { section, key: logfile_key };
             let (text, second_pass) = match names {
                 Some(names) => crate::expand::expand(&again, names, &key, policy),
                 None => (Some(field.text.clone()), Vec::new()),
@@ -341,19 +367,19 @@ fn stream(
     };
     let logfile_backups = lowering.typed_or(
         section,
-        &format!("{stream}_logfile_backups"),
+        keys.backups,
         names,
         10,
         integer,
     );
     let logfile_maxbytes = lowering.typed_or(
         section,
-        &format!("{stream}_logfile_maxbytes"),
+        keys.maxbytes,
         names,
         50 * 1024 * 1024,
         byte_size,
     );
-    let mut syslog = lowering.typed_or(section, &format!("{stream}_syslog"), names, false, boolean);
+    let mut syslog = lowering.typed_or(section, keys.syslog, names, false, boolean);
     let logfile = match target {
         None => LogFile::Auto,
         Some((LogTarget::Auto, _)) => LogFile::Auto,
@@ -361,24 +387,24 @@ fn stream(
         Some((LogTarget::Syslog, span)) => {
             facts
                 .deprecated_syslog
-                .push((section.to_string(), logfile_key.clone(), span));
+                .push((section.to_string(), logfile_key.to_string(), span));
             syslog = true;
             LogFile::None
         }
         Some((LogTarget::Path(path), span)) => {
-            LogFile::File(lowering.check_parent_directory(&logfile_key, &path, span))
+            LogFile::File(lowering.check_parent_directory(logfile_key, &path, span))
         }
     };
     if logfile == LogFile::Auto && logfile_maxbytes == 0 {
         let span = lowering
             .document
-            .get(section, &format!("{stream}_logfile_maxbytes"))
+            .get(section, keys.maxbytes)
             .map(|e| e.value.span())
             .or(logfile_span);
         if let Some(span) = span {
             facts
                 .auto_logs_without_rotation
-                .push((section.to_string(), logfile_key.clone(), span));
+                .push((section.to_string(), logfile_key.to_string(), span));
         }
     }
     Stream {
