@@ -116,25 +116,27 @@ struct Spec {
 }
 
 /// `format % mapping`, where `lookup` is the mapping.
+///
+/// Every character of the conversion syntax is ASCII, so the scan works on bytes and copies
+/// the text between conversions as slices.
 pub fn format(
     format: &str,
     lookup: impl Fn(&str) -> Option<NameValue>,
 ) -> Result<Formatted, Vec<FormatError>> {
+    let bytes = format.as_bytes();
     let mut text = String::with_capacity(format.len());
     let mut references = Vec::new();
     let mut errors = Vec::new();
-    let chars: Vec<(usize, char)> = format.char_indices().collect();
-    let end_of = |index: usize| chars.get(index).map_or(format.len(), |(at, _)| *at);
     let mut i = 0;
-    while i < chars.len() {
-        let (start, c) = chars[i];
-        if c != '%' {
-            text.push(c);
-            i += 1;
-            continue;
-        }
-        i += 1;
-        let Some(&(_, next)) = chars.get(i) else {
+    while i < bytes.len() {
+        let Some(offset) = format[i..].find('%') else {
+            text.push_str(&format[i..]);
+            break;
+        };
+        text.push_str(&format[i..i + offset]);
+        let start = i + offset;
+        i = start + 1;
+        let Some(&next) = bytes.get(i) else {
             errors.push(FormatError {
                 start,
                 end: format.len(),
@@ -142,20 +144,20 @@ pub fn format(
             });
             break;
         };
-        if next == '%' {
+        if next == b'%' {
             text.push('%');
             i += 1;
             continue;
         }
         let mut name = None;
-        if next == '(' {
+        if next == b'(' {
             let mut depth = 1;
             let key_start = i + 1;
             let mut j = key_start;
-            while j < chars.len() && depth > 0 {
-                match chars[j].1 {
-                    '(' => depth += 1,
-                    ')' => depth -= 1,
+            while j < bytes.len() && depth > 0 {
+                match bytes[j] {
+                    b'(' => depth += 1,
+                    b')' => depth -= 1,
                     _ => {}
                 }
                 j += 1;
@@ -168,49 +170,54 @@ pub fn format(
                 });
                 break;
             }
-            name = Some(format[end_of(key_start)..end_of(j - 1)].to_string());
+            name = Some(&format[key_start..j - 1]);
             i = j;
         }
         let mut spec = Spec::default();
-        while let Some(&(_, flag)) = chars.get(i) {
+        while let Some(flag) = bytes.get(i) {
             match flag {
-                '-' => spec.left = true,
-                '+' => spec.plus = true,
-                ' ' => spec.space = true,
-                '#' => spec.alternate = true,
-                '0' => spec.zero = true,
+                b'-' => spec.left = true,
+                b'+' => spec.plus = true,
+                b' ' => spec.space = true,
+                b'#' => spec.alternate = true,
+                b'0' => spec.zero = true,
                 _ => break,
             }
             i += 1;
         }
         let mut star = false;
-        if chars.get(i).map(|c| c.1) == Some('*') {
+        if bytes.get(i) == Some(&b'*') {
             star = true;
             i += 1;
         } else {
-            while let Some(digit) = chars.get(i).and_then(|c| c.1.to_digit(10)) {
-                spec.width = spec.width.saturating_mul(10).saturating_add(digit as usize);
+            while let Some(digit) = bytes.get(i).filter(|b| b.is_ascii_digit()) {
+                spec.width = spec
+                    .width
+                    .saturating_mul(10)
+                    .saturating_add(usize::from(digit - b'0'));
                 i += 1;
             }
         }
-        if chars.get(i).map(|c| c.1) == Some('.') {
+        if bytes.get(i) == Some(&b'.') {
             i += 1;
             let mut precision = 0usize;
-            if chars.get(i).map(|c| c.1) == Some('*') {
+            if bytes.get(i) == Some(&b'*') {
                 star = true;
                 i += 1;
             } else {
-                while let Some(digit) = chars.get(i).and_then(|c| c.1.to_digit(10)) {
-                    precision = precision.saturating_mul(10).saturating_add(digit as usize);
+                while let Some(digit) = bytes.get(i).filter(|b| b.is_ascii_digit()) {
+                    precision = precision
+                        .saturating_mul(10)
+                        .saturating_add(usize::from(digit - b'0'));
                     i += 1;
                 }
             }
             spec.precision = Some(precision);
         }
-        if matches!(chars.get(i).map(|c| c.1), Some('h' | 'l' | 'L')) {
+        if matches!(bytes.get(i), Some(b'h' | b'l' | b'L')) {
             i += 1;
         }
-        let Some(&(_, conversion)) = chars.get(i) else {
+        let Some(conversion) = format[i..].chars().next() else {
             errors.push(FormatError {
                 start,
                 end: format.len(),
@@ -218,8 +225,9 @@ pub fn format(
             });
             break;
         };
-        i += 1;
-        let end = end_of(i);
+        let conversion_at = i;
+        i += conversion.len_utf8();
+        let end = i;
         if star {
             errors.push(FormatError {
                 start,
@@ -234,10 +242,11 @@ pub fn format(
         }
         if !"sracdiuoxXeEfFgG".contains(conversion) {
             // Python reports the index in characters of the conversion type.
+            let index = format[..conversion_at].chars().count();
             errors.push(FormatError {
                 start,
                 end,
-                kind: FormatErrorKind::UnsupportedCharacter(conversion, i - 1),
+                kind: FormatErrorKind::UnsupportedCharacter(conversion, index),
             });
             break;
         }
@@ -252,13 +261,13 @@ pub fn format(
         references.push(Reference {
             start,
             end,
-            name: name.clone(),
+            name: name.to_string(),
         });
-        let Some(value) = lookup(&name) else {
+        let Some(value) = lookup(name) else {
             errors.push(FormatError {
                 start,
                 end,
-                kind: FormatErrorKind::UnknownName(name),
+                kind: FormatErrorKind::UnknownName(name.to_string()),
             });
             continue;
         };

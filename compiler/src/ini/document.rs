@@ -5,6 +5,10 @@
 //! are looked up behind every section's own keys.
 
 use indexmap::IndexMap;
+
+/// An insertion-ordered map by name. Keys come from configuration files, which are trusted
+/// input of one compilation, so a fast non-cryptographic hash is used.
+pub type Map<V> = IndexMap<String, V, rustc_hash::FxBuildHasher>;
 use svc_schema::{Origin, SourceId, Span};
 
 use crate::ini::Value;
@@ -36,7 +40,7 @@ pub struct Section {
     /// Span of the name inside each `[...]` header that opened it, in reading order.
     pub headers: Vec<Span>,
     /// Its own keys in first-definition order.
-    pub entries: IndexMap<String, Entry>,
+    pub entries: Map<Entry>,
     /// `origin()`, computed once (after reading is complete).
     pub(crate) origin: std::cell::OnceCell<Origin>,
 }
@@ -68,9 +72,9 @@ impl Section {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Document {
     /// Sections in first-definition order (what `parser.sections()` returns).
-    pub sections: IndexMap<String, Section>,
+    pub sections: Map<Section>,
     /// `[DEFAULT]` keys.
-    pub defaults: IndexMap<String, Entry>,
+    pub defaults: Map<Entry>,
     /// Span of each `[DEFAULT]` header.
     pub default_headers: Vec<Span>,
     /// `(section, key)` of values read since the last `expand_here` that contain

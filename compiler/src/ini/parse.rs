@@ -235,15 +235,23 @@ fn header_name(content: &str) -> Option<(usize, usize)> {
     (close > 1).then_some((1, close))
 }
 
-fn entries_mut(document: &mut Document, target: Target) -> Option<&mut indexmap::IndexMap<String, Entry>> {
+fn entries_mut(
+    document: &mut Document,
+    target: Target,
+) -> Option<&mut crate::ini::document::Map<Entry>> {
     match target {
         Target::Default => Some(&mut document.defaults),
-        Target::Section(section) => document.sections.get_index_mut(section).map(|(_, s)| &mut s.entries),
+        Target::Section(section) => document
+            .sections
+            .get_index_mut(section)
+            .map(|(_, s)| &mut s.entries),
     }
 }
 
 fn entry_mut(document: &mut Document, target: Target, index: usize) -> Option<&mut Entry> {
-    entries_mut(document, target)?.get_index_mut(index).map(|(_, entry)| entry)
+    entries_mut(document, target)?
+        .get_index_mut(index)
+        .map(|(_, entry)| entry)
 }
 
 /// Inserts (or replaces, last wins) an entry; returns its index.

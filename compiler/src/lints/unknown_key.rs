@@ -52,17 +52,8 @@ const PROGRAM_KEYS: &[&str] = &[
     "umask",
     "user",
 ];
-const FCGI_KEYS: &[&str] = &[
-    "socket",
-    "socket_backlog",
-    "socket_mode",
-    "socket_owner",
-];
-const LISTENER_KEYS: &[&str] = &[
-    "buffer_size",
-    "events",
-    "result_handler",
-];
+const FCGI_KEYS: &[&str] = &["socket", "socket_backlog", "socket_mode", "socket_owner"];
+const LISTENER_KEYS: &[&str] = &["buffer_size", "events", "result_handler"];
 const SUPERVISORD_KEYS: &[&str] = &[
     "childlogdir",
     "directory",
@@ -83,18 +74,8 @@ const SUPERVISORD_KEYS: &[&str] = &[
     "umask",
     "user",
 ];
-const UNIX_KEYS: &[&str] = &[
-    "chmod",
-    "chown",
-    "file",
-    "password",
-    "username",
-];
-const INET_KEYS: &[&str] = &[
-    "password",
-    "port",
-    "username",
-];
+const UNIX_KEYS: &[&str] = &["chmod", "chown", "file", "password", "username"];
+const INET_KEYS: &[&str] = &["password", "port", "username"];
 const CTL_KEYS: &[&str] = &[
     "history_file",
     "password",
@@ -102,13 +83,8 @@ const CTL_KEYS: &[&str] = &[
     "serverurl",
     "username",
 ];
-const GROUP_KEYS: &[&str] = &[
-    "priority",
-    "programs",
-];
-const INCLUDE_KEYS: &[&str] = &[
-    "files",
-];
+const GROUP_KEYS: &[&str] = &["priority", "programs"];
+const INCLUDE_KEYS: &[&str] = &["files"];
 
 /// The sorted key lists supervisord reads in a section of this name, or `None` if every key
 /// is read (plugins pass all keys to their factory) or the section is not supervisord's.
@@ -143,13 +119,19 @@ pub(crate) fn check(context: &LintContext<'_>, diagnostics: &mut Vec<Diagnostic>
             continue;
         };
         for entry in section.entries.values().filter(|e| !e.from_default) {
-            if known.iter().any(|list| list.binary_search(&entry.key.as_str()).is_ok()) {
+            if known
+                .iter()
+                .any(|list| list.binary_search(&entry.key.as_str()).is_ok())
+            {
                 continue;
             }
             let help = if entry.key.starts_with('-') {
                 "this looks like the continuation of the previous value: indent the line so it continues it (unindented, it is a separate key that supervisord ignores)".to_string()
             } else {
-                match crate::suggest::closest(&entry.key, known.iter().flat_map(|list| list.iter().copied())) {
+                match crate::suggest::closest(
+                    &entry.key,
+                    known.iter().flat_map(|list| list.iter().copied()),
+                ) {
                     Some(close) => format!("did you mean `{close}`?"),
                     None => format!("remove it; [{}] does not use `{}`", section.name, entry.key),
                 }
@@ -182,8 +164,15 @@ mod tests {
     #[test]
     fn key_lists_are_sorted_for_binary_search() {
         for list in [
-            PROGRAM_KEYS, FCGI_KEYS, LISTENER_KEYS, SUPERVISORD_KEYS, UNIX_KEYS, INET_KEYS,
-            CTL_KEYS, GROUP_KEYS, INCLUDE_KEYS,
+            PROGRAM_KEYS,
+            FCGI_KEYS,
+            LISTENER_KEYS,
+            SUPERVISORD_KEYS,
+            UNIX_KEYS,
+            INET_KEYS,
+            CTL_KEYS,
+            GROUP_KEYS,
+            INCLUDE_KEYS,
         ] {
             assert!(list.windows(2).all(|pair| pair[0] < pair[1]), "{list:?}");
         }

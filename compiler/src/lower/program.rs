@@ -186,7 +186,10 @@ pub(crate) fn processes(
     let mut last_environment_text: Option<String> = None;
     let mut missing_command_reported = false;
     let origin = section.origin();
-    let environment_key = crate::expand::KeyName { section: sect, key: "environment" };
+    let environment_key = crate::expand::KeyName {
+        section: sect,
+        key: "environment",
+    };
     for process_num in numprocs_start..numprocs_start.saturating_add(numprocs_value.max(0)) {
         let per_process = common
             .clone()
@@ -209,7 +212,10 @@ pub(crate) fn processes(
             }
             None => IndexMap::new(),
         };
-        if environment.iter().any(|(k, v)| program_env.get(k) != Some(v)) {
+        if environment
+            .iter()
+            .any(|(k, v)| program_env.get(k) != Some(v))
+        {
             let mut grown = (*program_env).clone();
             grown.extend(environment.iter().map(|(k, v)| (k.clone(), v.clone())));
             program_env = Rc::new(grown);
@@ -344,7 +350,10 @@ fn stream(
             // supervisord 4.3.0 expands log paths a second time.
             let again = Value::synthetic(field.span, &field.text);
             let policy = lowering.env_policy();
-            let key = crate::expand::KeyName { section, key: logfile_key };
+            let key = crate::expand::KeyName {
+                section,
+                key: logfile_key,
+            };
             let (text, second_pass) = match names {
                 Some(names) => crate::expand::expand(&again, names, &key, policy),
                 None => (Some(field.text.clone()), Vec::new()),
@@ -365,20 +374,9 @@ fn stream(
         }
         None => None,
     };
-    let logfile_backups = lowering.typed_or(
-        section,
-        keys.backups,
-        names,
-        10,
-        integer,
-    );
-    let logfile_maxbytes = lowering.typed_or(
-        section,
-        keys.maxbytes,
-        names,
-        50 * 1024 * 1024,
-        byte_size,
-    );
+    let logfile_backups = lowering.typed_or(section, keys.backups, names, 10, integer);
+    let logfile_maxbytes =
+        lowering.typed_or(section, keys.maxbytes, names, 50 * 1024 * 1024, byte_size);
     let mut syslog = lowering.typed_or(section, keys.syslog, names, false, boolean);
     let logfile = match target {
         None => LogFile::Auto,
@@ -402,9 +400,11 @@ fn stream(
             .map(|e| e.value.span())
             .or(logfile_span);
         if let Some(span) = span {
-            facts
-                .auto_logs_without_rotation
-                .push((section.to_string(), logfile_key.to_string(), span));
+            facts.auto_logs_without_rotation.push((
+                section.to_string(),
+                logfile_key.to_string(),
+                span,
+            ));
         }
     }
     Stream {
