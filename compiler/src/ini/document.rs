@@ -97,6 +97,14 @@ impl Document {
             .or_else(|| self.defaults.get(key))
     }
 
+    /// Every section's own keys by section name, then `[DEFAULT]`'s under `"DEFAULT"`.
+    pub fn all_entries(&self) -> impl Iterator<Item = (&str, &Map<Entry>)> {
+        self.sections
+            .values()
+            .map(|section| (section.name.as_str(), &section.entries))
+            .chain(std::iter::once(("DEFAULT", &self.defaults)))
+    }
+
     /// `parser.options(section)`: own keys, then `[DEFAULT]` keys not overridden.
     pub fn keys(&self, section: &str) -> Vec<&Entry> {
         let Some(found) = self.sections.get(section) else {

@@ -18,7 +18,7 @@
 
 use crate::codes;
 use crate::diagnostic::Diagnostic;
-use crate::lints::{LintContext, processes, shell};
+use crate::lints::{LintContext, distinct_commands, shell};
 
 /// Why this argv daemonizes, if it does.
 pub(crate) fn daemonizes(argv: &[String]) -> Option<String> {
@@ -96,12 +96,7 @@ pub(crate) fn daemonizes(argv: &[String]) -> Option<String> {
 
 pub(crate) fn check(context: &LintContext<'_>, diagnostics: &mut Vec<Diagnostic>) {
     let mut seen = std::collections::HashSet::new();
-    // The processes of a program usually share one command: look at each text once.
-    let mut checked = std::collections::HashSet::new();
-    for process in processes(context.graph) {
-        if !checked.insert(process.command.as_str()) {
-            continue;
-        }
+    for process in distinct_commands(context.graph) {
         let Ok(argv) = shell::split(&process.command) else {
             continue;
         };

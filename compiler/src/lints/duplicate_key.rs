@@ -20,15 +20,12 @@ use crate::diagnostic::Diagnostic;
 use crate::lints::LintContext;
 
 pub(crate) fn check(context: &LintContext<'_>, diagnostics: &mut Vec<Diagnostic>) {
-    let sections = context
-        .document
-        .sections
-        .values()
-        .map(|s| (s.name.as_str(), &s.entries));
-    let defaults = std::iter::once(("DEFAULT", &context.document.defaults));
     // `[include]` keys of included files are ignored, which `nested_ignored` reports.
-    let sections = sections.filter(|(name, _)| *name != "include");
-    for (section, entries) in sections.chain(defaults) {
+    let all = context
+        .document
+        .all_entries()
+        .filter(|(name, _)| *name != "include");
+    for (section, entries) in all {
         for entry in entries.values().filter(|e| !e.from_default) {
             let Some(previous) = entry.replaced.last() else {
                 continue;

@@ -37,13 +37,7 @@ fn has_open_quote(text: &str) -> bool {
 }
 
 pub(crate) fn check(context: &LintContext<'_>, diagnostics: &mut Vec<Diagnostic>) {
-    let sections = context
-        .document
-        .sections
-        .values()
-        .map(|s| (s.name.as_str(), &s.entries));
-    let defaults = std::iter::once(("DEFAULT", &context.document.defaults));
-    for (section, entries) in sections.chain(defaults) {
+    for (section, entries) in context.document.all_entries() {
         for entry in entries.values().filter(|e| !e.from_default) {
             let Some(comment) = entry.stripped_comments.first() else {
                 continue;

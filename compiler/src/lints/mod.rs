@@ -93,7 +93,14 @@ pub fn run(context: &LintContext<'_>) -> Vec<Diagnostic> {
     diagnostics
 }
 
-/// Every (process, its first span) in the Graph, for lints over processes.
+/// The first process of each distinct command text (the processes of a program usually
+/// share one command), for lints that look at commands.
+pub(crate) fn distinct_commands(graph: &Graph) -> impl Iterator<Item = &svc_schema::Process> {
+    let mut seen = std::collections::HashSet::new();
+    processes(graph).filter(move |process| seen.insert(process.command.as_str()))
+}
+
+/// Every process in the Graph, for lints over processes.
 pub(crate) fn processes(graph: &Graph) -> impl Iterator<Item = &svc_schema::Process> {
     graph.groups.iter().flat_map(|group| group.processes.iter())
 }

@@ -17,16 +17,11 @@
 
 use crate::codes;
 use crate::diagnostic::Diagnostic;
-use crate::lints::{LintContext, processes, shell};
+use crate::lints::{LintContext, distinct_commands, shell};
 
 pub(crate) fn check(context: &LintContext<'_>, diagnostics: &mut Vec<Diagnostic>) {
     let mut seen = std::collections::HashSet::new();
-    // The processes of a program usually share one command: look at each text once.
-    let mut checked = std::collections::HashSet::new();
-    for process in processes(context.graph) {
-        if !checked.insert(process.command.as_str()) {
-            continue;
-        }
+    for process in distinct_commands(context.graph) {
         let written = process.origin.keys.get("command").and_then(|span| {
             context
                 .sources

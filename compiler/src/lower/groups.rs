@@ -12,13 +12,13 @@ use std::collections::{HashMap, HashSet};
 use svc_schema::{FcgiSocket, Group, GroupKind, Pool, Span};
 
 use crate::codes;
-use crate::convert::{boolean, integer, octal, owner_spec, process_or_group_name};
+use crate::convert::{boolean, integer, octal, owner_spec};
 use crate::diagnostic::Diagnostic;
 use crate::ini::Section;
 use crate::lints::LintFacts;
 use crate::lower::Lowering;
 use crate::lower::plugins::{KNOWN_RESULT_HANDLERS, unresolvable};
-use crate::lower::program::{self, program_name};
+use crate::lower::program::{self, section_item_name};
 
 /// Every event type name supervisor 4.3.0 defines.
 pub(crate) const EVENT_TYPES: &[&str] = &[
@@ -52,6 +52,26 @@ pub(crate) const EVENT_TYPES: &[&str] = &[
 ];
 
 /// `list_of_strings`: split on `,`, strip each; empty text is an empty list.
+/// A group made from `section`, with the span that names it.
+fn group(
+    name: String,
+    kind: GroupKind,
+    priority: i64,
+    processes: Vec<svc_schema::Process>,
+    section: &Section,
+) -> (Group, Span) {
+    let group = Group {
+        name,
+        kind,
+        priority,
+        processes,
+        pool: None,
+        fcgi_socket: None,
+        origin: section.origin(),
+    };
+    (group, section.header())
+}
+
 fn list_of_strings(text: &str) -> Vec<(usize, &str)> {
     if text.is_empty() {
         return Vec::new();
@@ -78,21 +98,7 @@ pub(crate) fn lower(lowering: &mut Lowering<'_>, facts: &mut LintFacts) -> Vec<G
         .values()
         .filter(|s| s.name.starts_with("group:"))
     {
-        let raw_name = section.name.split_once(':').map_or("", |(_, n)| n);
-        let group_name = match process_or_group_name(raw_name) {
-            Ok(name) => name,
-            Err(problem) => {
-                lowering.diagnostics.push(
-                    Diagnostic::new(
-                        problem.code,
-                        format!("[{}]: {}", section.name, problem.message),
-                    )
-                    .at(section.header(), "invalid name")
-                    .help(problem.help),
-                );
-                raw_name.to_string()
-            }
-        };
+        let group_name = section_item_name(lowering, section);
         let names = lowering.here_names();
         let programs_field = lowering.field(&section.name, "programs", Some(&names));
         let priority = lowering.typed_or(&section.name, "priority", Some(&names), 999, integer);
@@ -171,17 +177,12 @@ pub(crate) fn lower(lowering: &mut Lowering<'_>, facts: &mut LintFacts) -> Vec<G
                 .empty_groups
                 .push((section.name.clone(), section.header()));
         }
-        groups.push((
-            Group {
-                name: group_name,
-                kind: GroupKind::Group,
-                priority,
-                processes,
-                pool: None,
-                fcgi_socket: None,
-                origin: section.origin(),
-            },
-            section.header(),
+        groups.push(group(
+            group_name,
+            GroupKind::Group,
+            priority,
+            processes,
+            section,
         ));
     }
 
@@ -189,21 +190,16 @@ pub(crate) fn lower(lowering: &mut Lowering<'_>, facts: &mut LintFacts) -> Vec<G
         if !section.name.starts_with("program:") || excluded.contains(&section.name) {
             continue;
         }
-        let name = program_name(lowering, section);
+        let name = section_item_name(lowering, section);
         let names = lowering.here_names();
         let priority = lowering.typed_or(&section.name, "priority", Some(&names), 999, integer);
         let processes = program::processes(lowering, section, &name, facts);
-        groups.push((
-            Group {
-                name,
-                kind: GroupKind::Program,
-                priority,
-                processes,
-                pool: None,
-                fcgi_socket: None,
-                origin: section.origin(),
-            },
-            section.header(),
+        groups.push(group(
+            name,
+            GroupKind::Program,
+            priority,
+            processes,
+            section,
         ));
     }
 
@@ -212,18 +208,14 @@ pub(crate) fn lower(lowering: &mut Lowering<'_>, facts: &mut LintFacts) -> Vec<G
         .values()
         .filter(|s| s.name.starts_with("eventlistener:"))
     {
-        if let Some(group) = eventlistener(lowering, section, facts) {
-            groups.push((group, section.header()));
-        }
+        groups.push(eventlistener(lowering, section, facts));
     }
 
     for section in document.sections.values() {
         if !section.name.starts_with("fcgi-program:") || excluded.contains(&section.name) {
             continue;
         }
-        if let Some(group) = fcgi_program(lowering, section, facts) {
-            groups.push((group, section.header()));
-        }
+        groups.push(fcgi_program(lowering, section, facts));
     }
 
     check_duplicates(lowering, &groups);
@@ -236,7 +228,7 @@ fn eventlistener(
     lowering: &mut Lowering<'_>,
     section: &Section,
     facts: &mut LintFacts,
-) -> Option<Group> {
+) -> (Group, Span) {
     let sect = section.name.as_str();
     let pool_name = sect.split_once(':').map_or("", |(_, n)| n).to_string();
     let names = lowering.here_names();
@@ -327,19 +319,19 @@ fn eventlistener(
         );
     }
     let processes = program::processes(lowering, section, &pool_name, facts);
-    Some(Group {
-        name: pool_name,
-        kind: GroupKind::Eventlistener,
+    let (mut pool, span) = group(
+        pool_name,
+        GroupKind::Eventlistener,
         priority,
         processes,
-        pool: Some(Pool {
-            events,
-            buffer_size,
-            result_handler,
-        }),
-        fcgi_socket: None,
-        origin: section.origin(),
-    })
+        section,
+    );
+    pool.pool = Some(Pool {
+        events,
+        buffer_size,
+        result_handler,
+    });
+    (pool, span)
 }
 
 fn missing_events(lowering: &mut Lowering<'_>, section: &str, span: Span) {
@@ -357,9 +349,9 @@ fn fcgi_program(
     lowering: &mut Lowering<'_>,
     section: &Section,
     facts: &mut LintFacts,
-) -> Option<Group> {
+) -> (Group, Span) {
     let sect = section.name.as_str();
-    let name = program_name(lowering, section);
+    let name = section_item_name(lowering, section);
     let names = lowering.here_names();
     let priority = lowering.typed_or(sect, "priority", Some(&names), 999, integer);
     if let Some(field) = lowering.field(sect, "user", Some(&names)) {
@@ -410,15 +402,9 @@ fn fcgi_program(
         }
     };
     let processes = program::processes(lowering, section, &name, facts);
-    Some(Group {
-        name,
-        kind: GroupKind::FcgiProgram,
-        priority,
-        processes,
-        pool: None,
-        fcgi_socket: socket,
-        origin: section.origin(),
-    })
+    let (mut fcgi, span) = group(name, GroupKind::FcgiProgram, priority, processes, section);
+    fcgi.fcgi_socket = socket;
+    (fcgi, span)
 }
 
 type OwnerField = (svc_schema::OwnerSpec, crate::lower::Field);

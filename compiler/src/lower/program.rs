@@ -30,8 +30,8 @@ use crate::lower::supervisord::parse_environment_field;
 /// Largest `numprocs` svc accepts (supervisord has no limit and would exhaust memory).
 pub(crate) const MAX_NUMPROCS: i64 = 100_000;
 
-/// The name after `:` in a section name, validated as a program name.
-pub(crate) fn program_name(lowering: &mut Lowering<'_>, section: &Section) -> String {
+/// The name after `:` in a section name, validated as a program or group name.
+pub(crate) fn section_item_name(lowering: &mut Lowering<'_>, section: &Section) -> String {
     let raw = section.name.split_once(':').map_or("", |(_, name)| name);
     match process_or_group_name(raw) {
         Ok(name) => name,
@@ -56,7 +56,7 @@ pub(crate) fn processes(
     group_name: &str,
     facts: &mut LintFacts,
 ) -> Vec<Process> {
-    let name = program_name(lowering, section);
+    let name = section_item_name(lowering, section);
     let sect = section.name.as_str();
     let common = lowering
         .here_names()

@@ -70,8 +70,6 @@ pub(crate) fn lower(lowering: &mut Lowering<'_>) -> Supervisord {
     };
     let nocleanup = lowering.typed_or(SECTION, "nocleanup", names, false, boolean);
     let strip_ansi = lowering.typed_or(SECTION, "strip_ansi", names, false, boolean);
-    // Known but ignored by supervisord in the config file (command line only).
-    lowering.entry(SECTION, "profile_options");
 
     let environment = environment(lowering, names);
     lowering.supervisord_env = std::rc::Rc::new(environment.clone());
