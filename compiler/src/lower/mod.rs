@@ -37,8 +37,6 @@ pub(crate) struct Field {
     pub text: String,
     /// Span of the value as written.
     pub span: Span,
-    /// Span of the key.
-    pub key_span: Span,
 }
 
 /// The shared state of one lowering.
@@ -84,7 +82,6 @@ impl<'a> Lowering<'a> {
         Some(Field {
             text,
             span: entry.value.span(),
-            key_span: entry.key_span,
         })
     }
 

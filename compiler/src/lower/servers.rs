@@ -30,14 +30,19 @@ fn server_sections<'d>(
 
 /// `_parse_username_and_password`.
 fn credentials(lowering: &mut Lowering<'_>, section: &crate::ini::Section) -> Option<Credentials> {
-    let names = lowering.env_names();
-    let username = lowering.field(&section.name, "username", Some(&names));
-    let password = lowering.field(&section.name, "password", Some(&names));
+    let username = lowering.entry(&section.name, "username");
+    let password = lowering.entry(&section.name, "password");
     match (username, password) {
-        (Some(username), Some(password)) => Some(Credentials {
-            username: username.text,
-            password: password.text,
-        }),
+        (Some(_), Some(_)) => {
+            // A value whose expansion fails is reported by `field`; no credentials then.
+            let names = lowering.env_names();
+            let username = lowering.field(&section.name, "username", Some(&names));
+            let password = lowering.field(&section.name, "password", Some(&names));
+            Some(Credentials {
+                username: username?.text,
+                password: password?.text,
+            })
+        }
         (None, None) => None,
         (one, other) => {
             let (present, missing) = if one.is_some() {
@@ -47,7 +52,7 @@ fn credentials(lowering: &mut Lowering<'_>, section: &crate::ini::Section) -> Op
             };
             let span = one
                 .or(other)
-                .map_or(section.header(), |field| field.key_span);
+                .map_or(section.header(), |entry| entry.key_span);
             lowering.diagnostics.push(
                 Diagnostic::new(
                     &codes::SERVER_INCOMPLETE_AUTH,

@@ -262,3 +262,17 @@ fn host_checks_use_the_host() {
     host.users.push(("www".into(), 33));
     assert!(run(host).graph.is_some());
 }
+
+#[test]
+fn a_credential_that_fails_to_expand_is_not_also_reported_as_missing() {
+    let compilation = one(
+        "[supervisord]\n[inet_http_server]\nport=127.0.0.1:9001\nusername=%(nope)s\npassword=secret\n",
+    );
+    let errors: Vec<&str> = compilation
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.code.name)
+        .collect();
+    assert_eq!(errors, ["svc::expand::unknown_name"]);
+}
