@@ -177,11 +177,11 @@ fn report(
     Ok(())
 }
 
-fn plural(count: usize, word: &str) -> String {
+fn plural(count: usize, one: &str, many: &str) -> String {
     if count == 1 {
-        format!("1 {word}")
+        format!("1 {one}")
     } else {
-        format!("{count} {word}s")
+        format!("{count} {many}")
     }
 }
 
@@ -194,17 +194,16 @@ fn summary(path: &std::path::Path, compilation: &svc_compiler::Compilation) -> S
             format!(
                 "{}: ok, {} in {}, {}",
                 path.display(),
-                plural(processes, "process"),
-                plural(graph.groups.len(), "group"),
-                plural(warnings, "warning")
+                plural(processes, "process", "processes"),
+                plural(graph.groups.len(), "group", "groups"),
+                plural(warnings, "warning", "warnings")
             )
-            .replace("processs", "processes")
         }
         None => format!(
             "{}: {}, {}",
             path.display(),
-            plural(errors, "error"),
-            plural(warnings, "warning")
+            plural(errors, "error", "errors"),
+            plural(warnings, "warning", "warnings")
         ),
     }
 }

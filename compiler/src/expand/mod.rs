@@ -56,9 +56,7 @@ pub fn expand(
     if !value.text.contains('%') {
         return (Some(value.text.clone()), Vec::new());
     }
-    let lenient = |name: &str| {
-        policy == EnvPolicy::Lenient && name.starts_with("ENV_") && !names.is_supervisor_name(name)
-    };
+    let lenient = |name: &str| policy == EnvPolicy::Lenient && name.starts_with("ENV_");
     let lookup = |name: &str| -> Option<NameValue> {
         names
             .get(name)

@@ -12,46 +12,53 @@ use crate::diagnostic::Diagnostic;
 use crate::lower::Lowering;
 use crate::paths;
 
+/// What kind of account a name refers to.
+#[derive(Debug, Clone, Copy)]
+enum Account {
+    User,
+    Group,
+}
+
 impl Lowering<'_> {
     /// `name_to_uid`: a user name or a uid that exists.
     pub fn check_user(&mut self, user: &str, span: Span) {
-        if !self.options.host_checks {
-            return;
-        }
-        let exists = match python_int(user, 10) {
-            Some(uid) => u32::try_from(uid).is_ok_and(|uid| self.host.uid_exists(uid)),
-            None => self.host.user_exists(user),
-        };
-        if !exists {
-            let what = if python_int(user, 10).is_some() {
-                "uid"
-            } else {
-                "user"
-            };
-            self.diagnostics.push(
-                Diagnostic::new(&codes::HOST_UNKNOWN_USER, format!("{what} `{user}` does not exist on this host"))
-                    .at(span, "unknown user")
-                    .help("create the user, fix the name, or pass --no-host-checks if this is not the production host"),
-            );
-        }
+        self.check_account(Account::User, user, span);
     }
 
     /// `name_to_gid`: a group name or a gid that exists.
     pub fn check_group(&mut self, group: &str, span: Span) {
+        self.check_account(Account::Group, group, span);
+    }
+
+    /// A name, or a number that Python's `int()` accepts as an id, must exist.
+    fn check_account(&mut self, account: Account, name: &str, span: Span) {
         if !self.options.host_checks {
             return;
         }
-        let exists = match python_int(group, 10) {
-            Some(gid) => u32::try_from(gid).is_ok_and(|gid| self.host.gid_exists(gid)),
-            None => self.host.group_exists(group),
+        let id = python_int(name, 10);
+        let exists = match (account, id) {
+            (Account::User, Some(id)) => u32::try_from(id).is_ok_and(|id| self.host.uid_exists(id)),
+            (Account::User, None) => self.host.user_exists(name),
+            (Account::Group, Some(id)) => {
+                u32::try_from(id).is_ok_and(|id| self.host.gid_exists(id))
+            }
+            (Account::Group, None) => self.host.group_exists(name),
         };
-        if !exists {
-            self.diagnostics.push(
-                Diagnostic::new(&codes::HOST_UNKNOWN_GROUP, format!("group `{group}` does not exist on this host"))
-                    .at(span, "unknown group")
-                    .help("create the group, fix the name, or pass --no-host-checks if this is not the production host"),
-            );
+        if exists {
+            return;
         }
+        let (code, what, id_word) = match account {
+            Account::User => (&codes::HOST_UNKNOWN_USER, "user", "uid"),
+            Account::Group => (&codes::HOST_UNKNOWN_GROUP, "group", "group"),
+        };
+        let written = if id.is_some() { id_word } else { what };
+        self.diagnostics.push(
+            Diagnostic::new(code, format!("{written} `{name}` does not exist on this host"))
+                .at(span, format!("unknown {what}"))
+                .help(format!(
+                    "create the {what}, fix the name, or pass --no-host-checks if this is not the production host"
+                )),
+        );
     }
 
     /// `existing_directory`: returns the `~`-expanded path.
