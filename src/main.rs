@@ -1,5 +1,5 @@
 //! The `svc` command line: parses arguments, calls the crates, picks a renderer and maps
-//! exit codes. No logic of its own lives here.
+//! exit codes. No logic of its own lives here (`run.rs`: the `svc run` options).
 //!
 //! Exit codes of `svc check`: 0 clean (warnings allowed unless `--strict`), 1 errors (or
 //! warnings under `--strict`), 2 usage or I/O problems. A closed stdout (broken pipe) exits 0.
@@ -12,6 +12,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 use svc_compiler::host::RealHost;
 use svc_compiler::render::{HumanStyle, github, human, json};
 use svc_compiler::{CompileOptions, compile, search};
+
+mod run;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -28,6 +30,8 @@ struct Cli {
 enum Command {
     /// Compile a supervisord.conf and report every problem.
     Check(CheckArgs),
+    /// Run the supervisor daemon (supervisord's command line).
+    Run(Box<run::RunArgs>),
 }
 
 #[derive(Debug, clap::Args)]
@@ -212,5 +216,6 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check(args) => check(args),
+        Command::Run(args) => run::run(*args),
     }
 }

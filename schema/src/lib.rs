@@ -2,7 +2,9 @@
 //!
 //! This crate owns the types that cross every boundary of svc: the compiler produces a
 //! [`Graph`], `svc check --emit graph` prints it as JSON, the runtime executes it and a reload
-//! diffs two of them. It deliberately owns no behaviour: no I/O, no parsing, no validation.
+//! diffs two of them. It deliberately owns no behaviour — no I/O, no validation — with one
+//! exception: [`shlex::split`], the pure function that gives `command` its meaning (argv), which
+//! both the compiler (lints) and the runtime (spawn) need.
 //!
 //! Invariants:
 //! - A `Graph` is *semantic*: it holds values only. Where a value came from (file, byte span)
@@ -14,6 +16,7 @@
 #![warn(missing_docs, missing_debug_implementations)]
 
 mod graph;
+pub mod shlex;
 mod span;
 
 pub use graph::*;

@@ -25,7 +25,7 @@ mod unknown_key;
 mod unknown_section;
 mod unparsable_command;
 
-pub mod shell;
+pub use svc_schema::shlex as shell;
 
 use svc_schema::{Graph, Span};
 

@@ -1,0 +1,298 @@
+//! The svc runtime: runs a compiled [`Graph`] as supervisord 4.3.0 runs its configuration.
+//!
+//! Layering: depends on `svc-schema` only. It receives a Graph and, for SIGHUP, a
+//! [`Reload`] callback that compiles the configuration again; it never parses a file.
+//!
+//! Startup follows supervisord's `main`/`run`: set the user, raise rlimits, open the main log
+//! and write the messages collected so far, delete old AUTO child logs, create the processes
+//! (AUTO logs are created here), daemonize unless `nodaemon`, write the pidfile, then run the
+//! supervisor loop ([`supervisor`]) until an orderly exit.
+//!
+//! Invariants:
+//! - The signals svc handles are blocked before any thread exists and read from a signalfd
+//!   ([`signals`]); there are no signal handlers.
+//! - Everything runs on the calling thread (a `LocalExecutor`): process state is never shared
+//!   across threads.
+#![warn(missing_docs, missing_debug_implementations)]
+
+mod capture;
+pub mod logs;
+pub mod machine;
+pub mod signals;
+mod spawn;
+mod supervisor;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use svc_schema::{Graph, LogLevel, MainLog as MainLogSetting};
+
+use crate::logs::{MainLog, MainTarget, RotatingFile, clear_auto_logs};
+
+/// Compiles the configuration again (SIGHUP): the new Graph, or the problems as log lines.
+pub type Reload = Box<dyn FnMut() -> Result<Graph, Vec<String>>>;
+
+/// How to run, beyond the Graph.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Kill children with SIGKILL if the daemon dies (`PR_SET_PDEATHSIG`).
+    pub die_with_parent: bool,
+    /// Become a child subreaper: orphans of our children are reparented to svc and reaped.
+    pub subreaper: bool,
+    /// Lines for the main log once it is open (supervisord's parse messages), in order.
+    pub startup_messages: Vec<(LogLevel, String)>,
+}
+
+/// Why svc could not start.
+#[derive(Debug)]
+pub struct StartError(pub String);
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for StartError {}
+
+/// Runs `graph` until an orderly shutdown. Returns the exit code, or a [`StartError`] before
+/// anything was started (supervisord prints it as `Error: ...` and exits 2).
+pub fn run(graph: Graph, options: RunOptions, reload: Reload) -> Result<i32, StartError> {
+    signals::block().map_err(|error| StartError(format!("could not block signals: {error}")))?;
+    ensure_standard_fds();
+    let mut messages = Vec::new();
+    set_user(&graph, &mut messages)?;
+    set_rlimits(&graph, &mut messages)?;
+    messages.extend(options.startup_messages.iter().cloned());
+    if options.subreaper {
+        // SAFETY: prctl with integer arguments.
+        if unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) } != 0 {
+            return Err(StartError(format!(
+                "could not become a child subreaper: {}",
+                std::io::Error::last_os_error()
+            )));
+        }
+    }
+
+    let main_log = Rc::new(RefCell::new(open_main_log(&graph)));
+    // supervisord writes criticals, then warnings, then infos.
+    for wanted in [LogLevel::Critical, LogLevel::Warn, LogLevel::Info] {
+        for (level, message) in &messages {
+            let bucket = match level {
+                LogLevel::Critical | LogLevel::Error => LogLevel::Critical,
+                LogLevel::Warn => LogLevel::Warn,
+                _ => LogLevel::Info,
+            };
+            if bucket == wanted {
+                main_log.borrow_mut().log(*level, message);
+            }
+        }
+    }
+    prepare_logs(&graph, &main_log);
+
+    let executor = Rc::new(smol::LocalExecutor::new());
+    let mut supervisor = supervisor::Supervisor::new(
+        graph,
+        options,
+        Rc::clone(&main_log),
+        Rc::clone(&executor),
+        reload,
+    );
+    if !supervisor.graph().supervisord.nodaemon {
+        daemonize(supervisor.graph(), &main_log);
+    }
+    announce(supervisor.graph(), &main_log);
+    let signals = signals::Signals::open()
+        .map_err(|error| StartError(format!("could not open a signalfd: {error}")))?;
+    let pidfile = supervisor.graph().supervisord.pidfile.clone();
+    smol::block_on(executor.run(supervisor.run(&signals)));
+    let _ = std::fs::remove_file(pidfile);
+    Ok(0)
+}
+
+/// Opens fds 0, 1 and 2 on /dev/null if they are closed, so pipes never land on them.
+fn ensure_standard_fds() {
+    for fd in 0..3 {
+        // SAFETY: fcntl(F_GETFD) only queries.
+        if unsafe { libc::fcntl(fd, libc::F_GETFD) } == -1 {
+            // SAFETY: opening /dev/null; the lowest free fd is the closed one.
+            unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDWR) };
+        }
+    }
+}
+
+/// `set_uid_or_exit`.
+fn set_user(graph: &Graph, messages: &mut Vec<(LogLevel, String)>) -> Result<(), StartError> {
+    use nix::unistd::{Uid, User};
+    let Some(user) = &graph.supervisord.user else {
+        if Uid::current().is_root() {
+            messages.push((
+                LogLevel::Critical,
+                "Supervisor is running as root.  Privileges were not dropped because no user is specified in the config file.  If you intend to run as root, you can set user=root in the config file to avoid this message.".into(),
+            ));
+        }
+        return Ok(());
+    };
+    let record = match user.parse::<u32>() {
+        Ok(uid) => User::from_uid(Uid::from_raw(uid)),
+        Err(_) => User::from_name(user),
+    }
+    .ok()
+    .flatten()
+    .ok_or_else(|| StartError(format!("Invalid user name {user}")))?;
+    if Uid::current() != record.uid {
+        if !Uid::current().is_root() {
+            return Err(StartError("Can't drop privilege as nonroot user".into()));
+        }
+        let name = std::ffi::CString::new(record.name.as_bytes())
+            .map_err(|_| StartError(format!("Invalid user name {user}")))?;
+        nix::unistd::initgroups(&name, record.gid)
+            .map_err(|_| StartError("Could not set groups of effective user".into()))?;
+        nix::unistd::setgid(record.gid)
+            .map_err(|_| StartError("Could not set group id of effective user".into()))?;
+        nix::unistd::setuid(record.uid)
+            .map_err(|error| StartError(format!("Could not set user id: {error}")))?;
+    }
+    messages.push((
+        LogLevel::Info,
+        format!("Set uid to user {} succeeded", record.uid),
+    ));
+    Ok(())
+}
+
+/// `set_rlimits_or_exit`: raise RLIMIT_NOFILE to `minfds` and RLIMIT_NPROC to `minprocs`.
+fn set_rlimits(graph: &Graph, messages: &mut Vec<(LogLevel, String)>) -> Result<(), StartError> {
+    use nix::sys::resource::{RLIM_INFINITY, Resource, getrlimit, setrlimit};
+    let limits = [
+        (
+            Resource::RLIMIT_NOFILE,
+            "RLIMIT_NOFILE",
+            graph.supervisord.minfds,
+            "The minimum number of file descriptors required to run this process is {min} as per the \"minfds\" command-line argument or config file setting. The current environment will only allow you to open {hard} file descriptors.  Either raise the number of usable file descriptors in your environment (see README.rst) or lower the minfds setting in the config file to allow the process to start.",
+        ),
+        (
+            Resource::RLIMIT_NPROC,
+            "RLIMIT_NPROC",
+            graph.supervisord.minprocs,
+            "The minimum number of available processes required to run this program is {min} as per the \"minprocs\" command-line argument or config file setting. The current environment will only allow you to open {hard} processes.  Either raise the number of usable processes in your environment (see README.rst) or lower the minprocs setting in the config file to allow the program to start.",
+        ),
+    ];
+    for (resource, name, min, message) in limits {
+        let min = u64::try_from(min).unwrap_or(0);
+        let (soft, hard) = getrlimit(resource)
+            .map_err(|error| StartError(format!("could not read {name}: {error}")))?;
+        if soft == RLIM_INFINITY || soft >= min {
+            continue;
+        }
+        let new_hard = if hard != RLIM_INFINITY && hard < min {
+            min
+        } else {
+            hard
+        };
+        if setrlimit(resource, min, new_hard).is_err() {
+            return Err(StartError(
+                message
+                    .replace("{min}", &min.to_string())
+                    .replace("{hard}", &hard.to_string()),
+            ));
+        }
+        messages.push((LogLevel::Info, format!("Increased {name} limit to {min}")));
+    }
+    Ok(())
+}
+
+/// `make_logger`: the main log file (rotated) or syslog, plus stdout in the foreground.
+fn open_main_log(graph: &Graph) -> MainLog {
+    let settings = &graph.supervisord;
+    let stdout = settings.nodaemon && !settings.silent;
+    let target = match &settings.logfile {
+        MainLogSetting::Syslog => MainTarget::Syslog,
+        MainLogSetting::File(path) => {
+            match RotatingFile::open(path, settings.logfile_maxbytes, settings.logfile_backups) {
+                Ok(file) => MainTarget::File(file),
+                Err(error) => {
+                    eprintln!("svc: could not open the log file {path}: {error}");
+                    MainTarget::Nowhere
+                }
+            }
+        }
+    };
+    MainLog::new(settings.loglevel, target, stdout)
+}
+
+/// Before creating processes: delete the AUTO logs of an earlier run (unless `nocleanup`).
+pub(crate) fn prepare_logs(graph: &Graph, main_log: &Rc<RefCell<MainLog>>) {
+    if !graph.supervisord.nocleanup {
+        clear_auto_logs(
+            &graph.supervisord.childlogdir,
+            &graph.supervisord.identifier,
+            &mut main_log.borrow_mut(),
+        );
+    }
+}
+
+/// `write_pidfile`: the pid and the "started" line.
+pub(crate) fn announce(graph: &Graph, main_log: &Rc<RefCell<MainLog>>) {
+    let pid = std::process::id();
+    let path = &graph.supervisord.pidfile;
+    match std::fs::write(path, format!("{pid}\n")) {
+        Ok(()) => main_log.borrow_mut().log(
+            LogLevel::Info,
+            &format!("supervisord started with pid {pid}"),
+        ),
+        Err(_) => main_log.borrow_mut().log(
+            LogLevel::Critical,
+            &format!("could not write pidfile {path}"),
+        ),
+    }
+}
+
+/// supervisord's `daemonize`: fork (the parent exits 0), then in the child: chdir to
+/// `directory`, stdio to /dev/null, `setsid`, `umask`.
+fn daemonize(graph: &Graph, main_log: &Rc<RefCell<MainLog>>) {
+    // SAFETY: no other thread exists yet (the executor has not run), so fork is safe.
+    match unsafe { libc::fork() } {
+        -1 => {
+            main_log.borrow_mut().log(
+                LogLevel::Critical,
+                &format!(
+                    "could not fork to daemonize: {}",
+                    std::io::Error::last_os_error()
+                ),
+            );
+            return;
+        }
+        0 => {}
+        // SAFETY: the parent leaves at once without running destructors.
+        _ => unsafe { libc::_exit(0) },
+    }
+    main_log
+        .borrow_mut()
+        .log(LogLevel::Info, "daemonizing the supervisord process");
+    if let Some(directory) = &graph.supervisord.directory {
+        match std::env::set_current_dir(directory) {
+            Ok(()) => main_log.borrow_mut().log(
+                LogLevel::Info,
+                &format!("set current directory: '{directory}'"),
+            ),
+            Err(error) => main_log.borrow_mut().log(
+                LogLevel::Critical,
+                &format!("can't chdir into '{directory}': {error}"),
+            ),
+        }
+    }
+    // SAFETY: plain system calls on fds 0-2 and our own session.
+    unsafe {
+        let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
+        if null >= 0 {
+            for fd in 0..3 {
+                libc::dup2(null, fd);
+            }
+            if null > 2 {
+                libc::close(null);
+            }
+        }
+        libc::setsid();
+        libc::umask(graph.supervisord.umask as libc::mode_t);
+    }
+}

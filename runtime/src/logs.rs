@@ -1,0 +1,380 @@
+//! Log files: supervisord's rotating file handler, the daemon's own log (its exact line format)
+//! and the AUTO child log names.
+//!
+//! Rotation is supervisord's `RotatingFileHandler.doRollover`: after a write leaves the file at
+//! `maxbytes` or more, `log.(i)` becomes `log.(i+1)` for i = backups-1 … 1, `log` becomes
+//! `log.1` and a new empty `log` is opened. A chunk is always written whole to one file, so
+//! no byte is lost or written twice; a file may exceed `maxbytes` by one chunk, as in
+//! supervisord. Files that are not regular (`/dev/stdout`, a FIFO) are never rotated.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use svc_schema::LogLevel;
+
+/// A log file with supervisord's size-based rotation.
+#[derive(Debug)]
+pub struct RotatingFile {
+    path: PathBuf,
+    file: Option<File>,
+    size: u64,
+    maxbytes: u64,
+    backups: u32,
+    regular: bool,
+}
+
+impl RotatingFile {
+    /// Opens (appending, creating) `path`. `maxbytes = 0` never rotates.
+    pub fn open(path: impl Into<PathBuf>, maxbytes: i64, backups: i64) -> io::Result<RotatingFile> {
+        let mut log = RotatingFile {
+            path: path.into(),
+            file: None,
+            size: 0,
+            maxbytes: u64::try_from(maxbytes).unwrap_or(0),
+            backups: u32::try_from(backups).unwrap_or(0),
+            regular: true,
+        };
+        log.reopen()?;
+        Ok(log)
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Closes and opens the file again (SIGUSR2, after an external rotation).
+    pub fn reopen(&mut self) -> io::Result<()> {
+        self.file = None;
+        let file = OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(&self.path)?;
+        let meta = file.metadata()?;
+        self.regular = meta.is_file();
+        self.size = if self.regular { meta.len() } else { 0 };
+        self.file = Some(file);
+        Ok(())
+    }
+
+    /// Writes one chunk, then rotates if the file reached `maxbytes`.
+    pub fn write(&mut self, data: &[u8]) -> io::Result<()> {
+        let Some(file) = self.file.as_mut() else {
+            self.reopen()?;
+            return self.write(data);
+        };
+        file.write_all(data)?;
+        self.size += data.len() as u64;
+        if self.regular && self.maxbytes > 0 && self.size >= self.maxbytes {
+            self.rotate()?;
+        }
+        Ok(())
+    }
+
+    fn numbered(&self, index: u32) -> PathBuf {
+        let mut name = self.path.clone().into_os_string();
+        name.push(format!(".{index}"));
+        PathBuf::from(name)
+    }
+
+    /// `doRollover`.
+    fn rotate(&mut self) -> io::Result<()> {
+        self.file = None;
+        if self.backups > 0 {
+            for index in (1..self.backups).rev() {
+                let from = self.numbered(index);
+                if from.exists() {
+                    ignore_missing(std::fs::rename(&from, self.numbered(index + 1)))?;
+                }
+            }
+            ignore_missing(std::fs::rename(&self.path, self.numbered(1)))?;
+        }
+        let file = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&self.path)?;
+        self.size = 0;
+        self.file = Some(file);
+        Ok(())
+    }
+
+    /// `clearLog`: removes the current file (not the backups) and opens a new one.
+    pub fn clear(&mut self) -> io::Result<()> {
+        self.file = None;
+        ignore_missing(std::fs::remove_file(&self.path))?;
+        self.reopen()
+    }
+}
+
+fn ignore_missing(result: io::Result<()>) -> io::Result<()> {
+    match result {
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),
+        other => other,
+    }
+}
+
+/// The four-letter level names of supervisord's log lines.
+pub fn level_tag(level: LogLevel) -> &'static str {
+    match level {
+        LogLevel::Critical => "CRIT",
+        LogLevel::Error => "ERRO",
+        LogLevel::Warn => "WARN",
+        LogLevel::Info => "INFO",
+        LogLevel::Debug => "DEBG",
+        LogLevel::Trace => "TRAC",
+        LogLevel::Blather => "BLAT",
+    }
+}
+
+/// Local time as `YYYY-MM-DD HH:MM:SS,mmm` (milliseconds truncated), supervisord's asctime.
+pub fn timestamp(now: std::time::SystemTime) -> String {
+    let since = now
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let seconds = since.as_secs() as libc::time_t;
+    // SAFETY: localtime_r writes into the zeroed struct we own.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    unsafe { libc::localtime_r(&seconds, &mut tm) };
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02},{:03}",
+        tm.tm_year + 1900,
+        tm.tm_mon + 1,
+        tm.tm_mday,
+        tm.tm_hour,
+        tm.tm_min,
+        tm.tm_sec,
+        since.subsec_millis()
+    )
+}
+
+/// Where the daemon's own log goes.
+#[derive(Debug)]
+pub enum MainTarget {
+    /// A file, rotated.
+    File(RotatingFile),
+    /// syslog(3).
+    Syslog,
+    /// Nowhere (the file could not be opened).
+    Nowhere,
+}
+
+/// The daemon's log: `%(asctime)s %(levelname)s %(message)s`.
+#[derive(Debug)]
+pub struct MainLog {
+    /// The configured level; lines above it are dropped.
+    pub level: LogLevel,
+    target: MainTarget,
+    /// Also write to stdout (`nodaemon` and not `silent`).
+    stdout: bool,
+}
+
+impl MainLog {
+    /// A main log.
+    pub fn new(level: LogLevel, target: MainTarget, stdout: bool) -> MainLog {
+        MainLog {
+            level,
+            target,
+            stdout,
+        }
+    }
+
+    /// True if a line at `level` would be written.
+    pub fn enabled(&self, level: LogLevel) -> bool {
+        level <= self.level
+    }
+
+    /// Writes one line.
+    pub fn log(&mut self, level: LogLevel, message: &str) {
+        if !self.enabled(level) {
+            return;
+        }
+        let line = format!(
+            "{} {} {message}\n",
+            timestamp(std::time::SystemTime::now()),
+            level_tag(level)
+        );
+        if self.stdout {
+            let _ = io::stdout().lock().write_all(line.as_bytes());
+        }
+        match &mut self.target {
+            MainTarget::File(file) => {
+                let _ = file.write(line.as_bytes());
+            }
+            MainTarget::Syslog => syslog(level, &line[24..]),
+            MainTarget::Nowhere => {}
+        }
+    }
+
+    /// Reopens the file (SIGUSR2).
+    pub fn reopen(&mut self) {
+        if let MainTarget::File(file) = &mut self.target {
+            let _ = file.reopen();
+        }
+    }
+
+    /// The log file's path, if it is a file.
+    pub fn path(&self) -> Option<&Path> {
+        match &self.target {
+            MainTarget::File(file) => Some(file.path()),
+            _ => None,
+        }
+    }
+}
+
+/// Sends one message to syslog(3) at the priority matching `level`.
+pub fn syslog(level: LogLevel, message: &str) {
+    let priority = match level {
+        LogLevel::Critical => libc::LOG_CRIT,
+        LogLevel::Error => libc::LOG_ERR,
+        LogLevel::Warn => libc::LOG_WARNING,
+        LogLevel::Info => libc::LOG_INFO,
+        _ => libc::LOG_DEBUG,
+    };
+    let Ok(text) = std::ffi::CString::new(message.trim_end_matches('\n').replace('\0', " ")) else {
+        return;
+    };
+    // SAFETY: a constant format string and a valid C string.
+    unsafe { libc::syslog(priority, c"%s".as_ptr(), text.as_ptr()) };
+}
+
+/// Creates an AUTO child log: `mkstemp(prefix='<name>-<channel>---<identifier>-',
+/// suffix='.log', dir=childlogdir)`.
+pub fn auto_log_path(
+    childlogdir: &str,
+    name: &str,
+    channel: &str,
+    identifier: &str,
+) -> io::Result<PathBuf> {
+    let file = tempfile::Builder::new()
+        .prefix(&format!("{name}-{channel}---{identifier}-"))
+        .suffix(".log")
+        .rand_bytes(8)
+        .tempfile_in(childlogdir)?;
+    let (_, path) = file.keep().map_err(|error| error.error)?;
+    Ok(path)
+}
+
+/// True for a file name supervisord's `clear_autochildlogdir` deletes:
+/// `re.match(r'.+?---<identifier>-\S+\.log\.{0,1}\d{0,4}', name)`.
+pub fn is_auto_log_name(name: &str, identifier: &str) -> bool {
+    let marker = format!("---{identifier}-");
+    name.match_indices(&marker).any(|(index, _)| {
+        if index == 0 {
+            return false;
+        }
+        let rest = &name[index + marker.len()..];
+        let word_end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        // `\S+\.log`: at least one non-space character, then `.log`, all without spaces.
+        rest[..word_end]
+            .match_indices(".log")
+            .any(|(at, _)| at >= 1)
+    })
+}
+
+/// Deletes the AUTO logs of an earlier run in `childlogdir` (unless `nocleanup`).
+pub fn clear_auto_logs(childlogdir: &str, identifier: &str, log: &mut MainLog) {
+    let Ok(entries) = std::fs::read_dir(childlogdir) else {
+        log.log(LogLevel::Warn, "Could not clear childlog dir");
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        if is_auto_log_name(&name.to_string_lossy(), identifier)
+            && std::fs::remove_file(entry.path()).is_err()
+        {
+            log.log(
+                LogLevel::Warn,
+                &format!("Failed to clean up '{}'", entry.path().display()),
+            );
+        }
+    }
+}
+
+/// supervisord's `stripEscapes`: removes `ESC [` … up to one of `HfABCDRsuJKhlpm`.
+pub fn strip_ansi(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len());
+    let mut index = 0;
+    while index < data.len() {
+        if data[index] == 0x1b && data.get(index + 1) == Some(&b'[') {
+            match data[index + 2..]
+                .iter()
+                .position(|byte| b"HfABCDRsuJKhlpm".contains(byte))
+            {
+                Some(end) => index += 2 + end + 1,
+                None => break,
+            }
+        } else {
+            out.push(data[index]);
+            index += 1;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auto_log_names() {
+        assert!(is_auto_log_name(
+            "web-stdout---supervisor-ab12_x.log",
+            "supervisor"
+        ));
+        assert!(is_auto_log_name(
+            "web-stdout---supervisor-ab12_x.log.3",
+            "supervisor"
+        ));
+        assert!(!is_auto_log_name("---supervisor-ab12.log", "supervisor"));
+        assert!(!is_auto_log_name(
+            "web-stdout---other-ab12.log",
+            "supervisor"
+        ));
+        assert!(!is_auto_log_name(
+            "web-stdout---supervisor-.log",
+            "supervisor"
+        ));
+        assert!(!is_auto_log_name("notes.txt", "supervisor"));
+    }
+
+    #[test]
+    fn strip_ansi_escapes() {
+        assert_eq!(strip_ansi(b"a\x1b[31mred\x1b[0m b"), b"ared b");
+        assert_eq!(strip_ansi(b"\x1b[2J\x1b[Hx"), b"x");
+        assert_eq!(strip_ansi(b"plain"), b"plain");
+    }
+
+    #[test]
+    fn rotation_keeps_every_byte_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app.log");
+        let mut log = RotatingFile::open(&path, 100, 3).unwrap();
+        for chunk in 0..10u8 {
+            log.write(&[b'a' + chunk; 60]).unwrap();
+        }
+        // 10 chunks of 60 bytes, rotation after every second chunk: 4 full files were
+        // rotated and only the 3 newest were kept, plus the current (empty) file.
+        let mut all = Vec::new();
+        for index in (1..=3).rev() {
+            all.extend(std::fs::read(dir.path().join(format!("app.log.{index}"))).unwrap());
+        }
+        all.extend(std::fs::read(&path).unwrap());
+        let expected: Vec<u8> = (4..10u8).flat_map(|c| [b'a' + c; 60]).collect();
+        assert_eq!(all, expected);
+        assert!(!dir.path().join("app.log.4").exists());
+    }
+
+    #[test]
+    fn no_backups_truncates() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app.log");
+        let mut log = RotatingFile::open(&path, 10, 0).unwrap();
+        log.write(b"0123456789ab").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"");
+        log.write(b"xy").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"xy");
+        assert!(!dir.path().join("app.log.1").exists());
+    }
+}
