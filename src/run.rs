@@ -223,11 +223,8 @@ pub fn run(args: RunArgs) -> ExitCode {
         startup_messages: messages,
     };
     let reload_args = args.clone();
-    let reload = Box::new(move || match load(&path, &reload_args) {
-        Ok((graph, _)) => Ok(graph),
-        Err(LoadError::Config(text) | LoadError::Usage(text)) => {
-            Err(text.lines().map(str::to_string).collect())
-        }
+    let reload = Box::new(move || {
+        load(&path, &reload_args).map_err(|(LoadError::Config(text) | LoadError::Usage(text))| text)
     });
     match svc_runtime::run(graph, options, reload) {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),

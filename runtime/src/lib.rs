@@ -29,8 +29,9 @@ use svc_schema::{Graph, LogLevel, MainLog as MainLogSetting};
 
 use crate::logs::{MainLog, MainTarget, RotatingFile, clear_auto_logs};
 
-/// Compiles the configuration again (SIGHUP): the new Graph, or the problems as log lines.
-pub type Reload = Box<dyn FnMut() -> Result<Graph, Vec<String>>>;
+/// Compiles the configuration again (SIGHUP): the new Graph with its startup messages (as
+/// [`RunOptions::startup_messages`]), or the rendered diagnostics.
+pub type Reload = Box<dyn FnMut() -> Result<(Graph, Vec<(LogLevel, String)>), String>>;
 
 /// How to run, beyond the Graph.
 #[derive(Debug, Clone, Default)]
@@ -75,19 +76,7 @@ pub fn run(graph: Graph, options: RunOptions, reload: Reload) -> Result<i32, Sta
     }
 
     let main_log = Rc::new(RefCell::new(open_main_log(&graph)));
-    // supervisord writes criticals, then warnings, then infos.
-    for wanted in [LogLevel::Critical, LogLevel::Warn, LogLevel::Info] {
-        for (level, message) in &messages {
-            let bucket = match level {
-                LogLevel::Critical | LogLevel::Error => LogLevel::Critical,
-                LogLevel::Warn => LogLevel::Warn,
-                _ => LogLevel::Info,
-            };
-            if bucket == wanted {
-                main_log.borrow_mut().log(*level, message);
-            }
-        }
-    }
+    write_messages(&main_log, &messages);
     prepare_logs(&graph, &main_log);
 
     let executor = Rc::new(smol::LocalExecutor::new());
@@ -121,16 +110,37 @@ fn ensure_standard_fds() {
     }
 }
 
+/// Writes supervisord's parse messages: criticals, then warnings, then infos.
+pub(crate) fn write_messages(main_log: &Rc<RefCell<MainLog>>, messages: &[(LogLevel, String)]) {
+    for wanted in [LogLevel::Critical, LogLevel::Warn, LogLevel::Info] {
+        for (level, message) in messages {
+            let bucket = match level {
+                LogLevel::Critical | LogLevel::Error => LogLevel::Critical,
+                LogLevel::Warn => LogLevel::Warn,
+                _ => LogLevel::Info,
+            };
+            if bucket == wanted {
+                main_log.borrow_mut().log(*level, message);
+            }
+        }
+    }
+}
+
+/// supervisord's warning when it runs as root without `user=`.
+pub(crate) fn root_warning(graph: &Graph) -> Option<(LogLevel, String)> {
+    (graph.supervisord.user.is_none() && nix::unistd::Uid::current().is_root()).then(|| {
+        (
+            LogLevel::Critical,
+            "Supervisor is running as root.  Privileges were not dropped because no user is specified in the config file.  If you intend to run as root, you can set user=root in the config file to avoid this message.".to_string(),
+        )
+    })
+}
+
 /// `set_uid_or_exit`.
 fn set_user(graph: &Graph, messages: &mut Vec<(LogLevel, String)>) -> Result<(), StartError> {
     use nix::unistd::{Uid, User};
     let Some(user) = &graph.supervisord.user else {
-        if Uid::current().is_root() {
-            messages.push((
-                LogLevel::Critical,
-                "Supervisor is running as root.  Privileges were not dropped because no user is specified in the config file.  If you intend to run as root, you can set user=root in the config file to avoid this message.".into(),
-            ));
-        }
+        messages.extend(root_warning(graph));
         return Ok(());
     };
     let record = match user.parse::<u32>() {
@@ -202,7 +212,7 @@ fn set_rlimits(graph: &Graph, messages: &mut Vec<(LogLevel, String)>) -> Result<
 }
 
 /// `make_logger`: the main log file (rotated) or syslog, plus stdout in the foreground.
-fn open_main_log(graph: &Graph) -> MainLog {
+pub(crate) fn open_main_log(graph: &Graph) -> MainLog {
     let settings = &graph.supervisord;
     let stdout = settings.nodaemon && !settings.silent;
     let target = match &settings.logfile {

@@ -51,7 +51,7 @@ struct GroupState {
 /// What happens when every process has stopped.
 enum After {
     Exit,
-    Reload(Box<Graph>),
+    Reload(Box<Graph>, Vec<(LogLevel, String)>),
 }
 
 /// An ordered shutdown in progress.
@@ -445,16 +445,16 @@ impl Supervisor {
                 }
                 self.log(LogLevel::Warn, "received SIGHUP indicating restart request");
                 match (self.reload)() {
-                    Ok(graph) => self.begin_shutdown(After::Reload(Box::new(graph))),
-                    Err(problems) => {
-                        for problem in problems {
-                            self.log(LogLevel::Error, &problem);
-                        }
-                        self.log(
-                            LogLevel::Error,
-                            "the configuration has errors: not reloading; everything keeps running as before",
-                        );
+                    Ok((graph, messages)) => {
+                        self.begin_shutdown(After::Reload(Box::new(graph), messages))
                     }
+                    Err(diagnostics) => self.log(
+                        LogLevel::Error,
+                        &format!(
+                            "the configuration has errors, so it was not reloaded; everything keeps running as before\n{}",
+                            diagnostics.trim_end()
+                        ),
+                    ),
                 }
             }
             libc::SIGUSR2 => {
@@ -602,8 +602,8 @@ impl Supervisor {
                     };
                     match shutdown.after {
                         After::Exit => return Outcome::Exit,
-                        After::Reload(graph) => {
-                            self.restart(*graph);
+                        After::Reload(graph, messages) => {
+                            self.restart(*graph, &messages);
                             continue;
                         }
                     }
@@ -641,7 +641,11 @@ impl Supervisor {
     }
 
     /// A SIGHUP reload after every process stopped: start again from the new Graph.
-    fn restart(&mut self, graph: Graph) {
+    fn restart(&mut self, graph: Graph, messages: &[(LogLevel, String)]) {
+        *self.main_log.borrow_mut() = crate::open_main_log(&graph);
+        let mut messages = messages.to_vec();
+        messages.extend(crate::root_warning(&graph));
+        crate::write_messages(&self.main_log, &messages);
         crate::prepare_logs(&graph, &self.main_log);
         self.install(graph);
         crate::announce(&self.graph, &self.main_log);
