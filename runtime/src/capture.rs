@@ -1,14 +1,19 @@
 //! Child output capture: one pump task per pipe copies what the child writes into its log.
 //!
-//! Reads go into one scratch buffer shared by every pump of the thread (128 KiB, supervisord's
-//! read size), and each chunk is written out before the next read, so an idle process costs
-//! no buffer at all. Work per chunk is only what a setting asks for: `strip_ansi`, syslog
-//! lines, and the copy into the main log at `loglevel=debug`.
+//! When nothing needs to see the bytes (no `strip_ansi`, no syslog, main log above `debug`)
+//! and the log is a regular file, output is spliced from the pipe into the file: no copy
+//! through user space. Otherwise reads go into one scratch buffer shared by every pump of the
+//! thread (128 KiB, supervisord's read size), and each chunk is written out before the next
+//! read, so an idle process costs no buffer at all. Work per chunk is only what a setting
+//! asks for: `strip_ansi`, syslog lines, and the copy into the main log at `loglevel=debug`.
+//!
+//! A pipe that fills up (a read returns a full pipe buffer) is grown to 1 MiB once, so a
+//! chatty child is served in fewer, larger moves; quiet pipes keep the kernel's 64 KiB.
 
 use std::cell::RefCell;
 use std::fs::File;
 use std::io::Read;
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::rc::Rc;
 
 use smol::Async;
@@ -18,6 +23,13 @@ use crate::logs::{MainLog, RotatingFile, strip_ansi, syslog};
 
 /// Bytes read from a pipe at once (supervisord reads `2 << 16`).
 const CHUNK: usize = 128 * 1024;
+
+/// Most bytes moved by one splice.
+const SPLICE_MAX: usize = 1 << 20;
+
+/// Size of a kernel pipe buffer by default, and what a busy pipe is grown to.
+const PIPE_DEFAULT: usize = 64 * 1024;
+const PIPE_BUSY: libc::c_int = 1 << 20;
 
 thread_local! {
     static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
@@ -94,6 +106,35 @@ impl Capture {
         }
     }
 
+    /// True if the bytes can go from the pipe to the file untouched.
+    fn can_splice(&self) -> bool {
+        !self.strip_ansi
+            && !self.syslog
+            && self.file.as_ref().is_some_and(RotatingFile::can_splice)
+            && !self.main_log.borrow().enabled(LogLevel::Debug)
+    }
+
+    /// Moves what the pipe holds into the log: spliced, or read and written.
+    fn drain(&mut self, pipe: &File) -> std::io::Result<usize> {
+        if self.can_splice()
+            && let Some(file) = &mut self.file
+        {
+            match file.splice_from(pipe.as_fd(), SPLICE_MAX) {
+                // The kernel could not splice into this file: copy instead.
+                Err(error) if error.raw_os_error() == Some(libc::EINVAL) => {}
+                result => return result,
+            }
+        }
+        SCRATCH.with_borrow_mut(|buffer| {
+            buffer.resize(CHUNK, 0);
+            let count = (&*pipe).read(buffer)?;
+            if count > 0 {
+                self.write(&buffer[..count]);
+            }
+            Ok(count)
+        })
+    }
+
     /// Reopens the log file (SIGUSR2).
     pub fn reopen(&mut self) {
         if let Some(file) = &mut self.file {
@@ -125,22 +166,20 @@ pub async fn pump(pipe: OwnedFd, capture: Rc<RefCell<Capture>>) {
     let Ok(pipe) = Async::new(File::from(pipe)) else {
         return;
     };
+    let mut grown = false;
     loop {
-        let read = pipe
-            .read_with(|mut file| {
-                SCRATCH.with_borrow_mut(|buffer| {
-                    buffer.resize(CHUNK, 0);
-                    let count = file.read(buffer)?;
-                    if count > 0 {
-                        capture.borrow_mut().write(&buffer[..count]);
-                    }
-                    Ok(count)
-                })
-            })
+        let moved = pipe
+            .read_with(|file| capture.borrow_mut().drain(file))
             .await;
-        match read {
+        match moved {
             Ok(0) | Err(_) => return,
-            Ok(_) => {}
+            Ok(count) => {
+                if !grown && count >= PIPE_DEFAULT {
+                    grown = true;
+                    // SAFETY: fcntl on our own pipe; failure (limits) just keeps 64 KiB.
+                    unsafe { libc::fcntl(pipe.as_raw_fd(), libc::F_SETPIPE_SZ, PIPE_BUSY) };
+                }
+            }
         }
     }
 }

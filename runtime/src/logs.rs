@@ -6,9 +6,15 @@
 //! `log.1` and a new empty `log` is opened. A chunk is always written whole to one file, so
 //! no byte is lost or written twice; a file may exceed `maxbytes` by one chunk, as in
 //! supervisord. Files that are not regular (`/dev/stdout`, a FIFO) are never rotated.
+//!
+//! Files are opened without `O_APPEND` so that output can be spliced into them (splice(2)
+//! refuses append-mode files); instead every write starts with a seek to the end, which
+//! keeps appending right after an external truncation (logrotate's `copytruncate`) and when
+//! two processes of one configuration share a file (their pumps run on one thread).
 
 use std::fs::{File, OpenOptions};
-use std::io::{self, Write};
+use std::io::{self, Seek, SeekFrom, Write};
+use std::os::fd::{AsRawFd, BorrowedFd};
 use std::path::{Path, PathBuf};
 
 use svc_schema::LogLevel;
@@ -48,8 +54,9 @@ impl RotatingFile {
     pub fn reopen(&mut self) -> io::Result<()> {
         self.file = None;
         let file = OpenOptions::new()
-            .append(true)
+            .write(true)
             .create(true)
+            .truncate(false)
             .open(&self.path)?;
         let meta = file.metadata()?;
         self.regular = meta.is_file();
@@ -58,18 +65,64 @@ impl RotatingFile {
         Ok(())
     }
 
-    /// Writes one chunk, then rotates if the file reached `maxbytes`.
-    pub fn write(&mut self, data: &[u8]) -> io::Result<()> {
-        let Some(file) = self.file.as_mut() else {
+    /// True if output can be spliced into this file (a regular file).
+    pub fn can_splice(&self) -> bool {
+        self.regular
+    }
+
+    /// The open file, positioned at its end.
+    fn at_end(&mut self) -> io::Result<&mut File> {
+        if self.file.is_none() {
             self.reopen()?;
-            return self.write(data);
-        };
-        file.write_all(data)?;
-        self.size += data.len() as u64;
+        }
+        let regular = self.regular;
+        let file = self
+            .file
+            .as_mut()
+            .ok_or_else(|| io::Error::other("log file not open"))?;
+        if regular {
+            self.size = file.seek(SeekFrom::End(0))?;
+        }
+        Ok(file)
+    }
+
+    /// Rotates if the file reached `maxbytes`.
+    fn after_write(&mut self, written: usize) -> io::Result<()> {
+        self.size += written as u64;
         if self.regular && self.maxbytes > 0 && self.size >= self.maxbytes {
             self.rotate()?;
         }
         Ok(())
+    }
+
+    /// Writes one chunk, then rotates if the file reached `maxbytes`.
+    pub fn write(&mut self, data: &[u8]) -> io::Result<()> {
+        self.at_end()?.write_all(data)?;
+        self.after_write(data.len())
+    }
+
+    /// Moves up to `max` bytes from `pipe` into the file without copying them through user
+    /// space, then rotates if needed. `Ok(0)` at end of file; `WouldBlock` if the pipe is
+    /// empty.
+    pub fn splice_from(&mut self, pipe: BorrowedFd<'_>, max: usize) -> io::Result<usize> {
+        let file = self.at_end()?;
+        // SAFETY: splice(2) between two fds we hold; null offsets use the fds' own.
+        let moved = unsafe {
+            libc::splice(
+                pipe.as_raw_fd(),
+                std::ptr::null_mut(),
+                file.as_raw_fd(),
+                std::ptr::null_mut(),
+                max,
+                libc::SPLICE_F_MOVE | libc::SPLICE_F_NONBLOCK,
+            )
+        };
+        if moved < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let moved = moved as usize;
+        self.after_write(moved)?;
+        Ok(moved)
     }
 
     fn numbered(&self, index: u32) -> PathBuf {

@@ -1,0 +1,430 @@
+//! `svc run` and supervisord 4.3.0 side by side, on the same machine in the same run.
+//!
+//! Run it with:
+//!
+//! ```text
+//! cargo bench --bench run
+//! ```
+//!
+//! supervisord is the one next to `python3` (`pip install supervisor==4.3.0`), or the path in
+//! `SVC_SUPERVISORD`. Both daemons are observed from outside only — `/proc`, their main log,
+//! their log files — never through RPC, so supervisord's idle loop is measured as users meet
+//! it. Measurements (targets from DESIGN.md):
+//!
+//! - respawn: a program with `autorestart=true` is killed with SIGKILL while nobody talks to
+//!   the daemon; the clock stops when the replacement has exec'd (`/proc/<pid>/comm`).
+//! - start: 1,000 programs with `startsecs=0`, from spawning the daemon to 1,000 `success:`
+//!   lines in its log.
+//! - shutdown: SIGTERM to the daemon with those 1,000 running, until it has exited.
+//! - memory: VmRSS of the daemon idle with one program, and with the 1,000 children.
+//! - capture: a child writes 1 GiB to stdout into a log rotated at 256 MiB; wall time until
+//!   every byte is in the files, and the daemon's CPU time, against `cat` copying the same
+//!   pipe into a file.
+//!
+//! `SVC_BENCH_ONLY=svc` skips supervisord (it takes about a minute). Nothing is asserted
+//! about the times (STYLE.md: measure with benchmarks, never assert timings).
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const RESPAWNS: usize = 10;
+const PROGRAMS: usize = 1000;
+const CAPTURE_BYTES: u64 = 1 << 30;
+
+#[derive(Clone, Copy, PartialEq)]
+enum Daemon {
+    Svc,
+    Supervisord,
+}
+
+impl Daemon {
+    fn name(self) -> &'static str {
+        match self {
+            Daemon::Svc => "svc",
+            Daemon::Supervisord => "supervisord",
+        }
+    }
+}
+
+fn supervisord_path() -> PathBuf {
+    if let Some(path) = std::env::var_os("SVC_SUPERVISORD") {
+        return PathBuf::from(path);
+    }
+    let output = Command::new("python3")
+        .args(["-c", "import sys; print(sys.executable)"])
+        .output()
+        .expect("python3 runs");
+    let python = String::from_utf8_lossy(&output.stdout).trim().to_string();
+    Path::new(&python)
+        .parent()
+        .expect("python3 has a directory")
+        .join("supervisord")
+}
+
+/// A daemon running a configuration in a temporary directory.
+struct Running {
+    child: Child,
+    dir: tempfile::TempDir,
+}
+
+impl Running {
+    fn start(daemon: Daemon, programs: &str) -> Running {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let config = format!(
+            "[supervisord]\n\
+             logfile=%(here)s/main.log\n\
+             pidfile=%(here)s/daemon.pid\n\
+             childlogdir=%(here)s\n\
+             nodaemon=true\n\
+             silent=true\n\
+             minfds=8192\n\
+             {programs}"
+        );
+        let path = dir.path().join("supervisord.conf");
+        std::fs::write(&path, config).expect("write the configuration");
+        let mut command = match daemon {
+            Daemon::Svc => {
+                let mut command = Command::new(env!("CARGO_BIN_EXE_svc"));
+                command.arg("run");
+                command
+            }
+            Daemon::Supervisord => Command::new(supervisord_path()),
+        };
+        let child = command
+            .arg("-c")
+            .arg(&path)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start the daemon");
+        Running { child, dir }
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("main.log")).unwrap_or_default()
+    }
+
+    /// Direct children of the daemon whose command is `comm`.
+    fn children(&self, comm: &str) -> Vec<u32> {
+        let pid = self.pid();
+        let list =
+            std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
+        list.split_whitespace()
+            .filter_map(|p| p.parse().ok())
+            .filter(|child| {
+                std::fs::read_to_string(format!("/proc/{child}/comm"))
+                    .is_ok_and(|c| c.trim_end() == comm)
+            })
+            .collect()
+    }
+
+    fn rss_kb(&self) -> u64 {
+        let status =
+            std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap_or_default();
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .and_then(|value| value.split_whitespace().next()?.parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// utime + stime of the daemon.
+    fn cpu(&self) -> Duration {
+        let stat =
+            std::fs::read_to_string(format!("/proc/{}/stat", self.pid())).unwrap_or_default();
+        // Fields after the parenthesized comm: state is field 3, utime 14, stime 15.
+        let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+        let fields: Vec<&str> = after.split_whitespace().collect();
+        let ticks: u64 = [11, 12]
+            .iter()
+            .filter_map(|&index| fields.get(index)?.parse::<u64>().ok())
+            .sum();
+        Duration::from_millis(ticks * 10)
+    }
+
+    fn stop(mut self) -> Duration {
+        let started = Instant::now();
+        // SAFETY: kill(2) on our own child.
+        unsafe { libc::kill(self.pid() as i32, libc::SIGTERM) };
+        let _ = self.child.wait();
+        started.elapsed()
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        // SAFETY: kill(2) on our own child; harmless if it already exited.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGKILL) };
+        let _ = self.child.wait();
+    }
+}
+
+fn wait_until(timeout: Duration, mut condition: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if condition() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    false
+}
+
+fn median(mut values: Vec<Duration>) -> Duration {
+    values.sort();
+    values[values.len() / 2]
+}
+
+fn respawn(daemon: Daemon) -> Duration {
+    let running = Running::start(
+        daemon,
+        "[program:victim]\ncommand=/bin/sleep 100000\nautorestart=true\nstartsecs=0\n",
+    );
+    let mut samples = Vec::new();
+    for _ in 0..RESPAWNS {
+        let mut old = Vec::new();
+        assert!(
+            wait_until(Duration::from_secs(10), || {
+                old = running.children("sleep");
+                !old.is_empty()
+            }),
+            "{} never started the program",
+            daemon.name()
+        );
+        // Let the daemon go idle: nobody talks to it.
+        std::thread::sleep(Duration::from_millis(1500));
+        // SAFETY: kill(2) on a grandchild we observed.
+        unsafe { libc::kill(old[0] as i32, libc::SIGKILL) };
+        let killed = Instant::now();
+        let mut replaced = false;
+        while killed.elapsed() < Duration::from_secs(10) {
+            if running.children("sleep").iter().any(|pid| *pid != old[0]) {
+                replaced = true;
+                break;
+            }
+            std::hint::spin_loop();
+        }
+        assert!(replaced, "{} did not respawn", daemon.name());
+        samples.push(killed.elapsed());
+    }
+    median(samples)
+}
+
+struct Fleet {
+    start: Duration,
+    rss_kb: u64,
+    shutdown: Duration,
+}
+
+fn fleet(daemon: Daemon) -> Fleet {
+    let programs: String = (0..PROGRAMS)
+        .map(|n| format!("[program:p{n}]\ncommand=/bin/sleep 100000\nstartsecs=0\n"))
+        .collect();
+    let started = Instant::now();
+    let running = Running::start(daemon, &programs);
+    assert!(
+        wait_until(Duration::from_secs(120), || running
+            .log()
+            .matches("success:")
+            .count()
+            >= PROGRAMS),
+        "{} did not start {PROGRAMS} programs",
+        daemon.name()
+    );
+    let start = started.elapsed();
+    std::thread::sleep(Duration::from_millis(500));
+    let rss_kb = running.rss_kb();
+    let shutdown = running.stop();
+    Fleet {
+        start,
+        rss_kb,
+        shutdown,
+    }
+}
+
+fn idle_rss(daemon: Daemon) -> u64 {
+    let running = Running::start(daemon, "[program:one]\ncommand=/bin/sleep 100000\n");
+    assert!(wait_until(Duration::from_secs(10), || running
+        .log()
+        .contains("success:")));
+    std::thread::sleep(Duration::from_millis(500));
+    running.rss_kb()
+}
+
+struct CaptureRun {
+    wall: Duration,
+    cpu: Duration,
+}
+
+fn total_size(dir: &Path, prefix: &str) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter(|e| e.file_name().to_string_lossy().starts_with(prefix))
+                .filter_map(|e| e.metadata().ok())
+                .map(|m| m.len())
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+fn capture(daemon: Daemon) -> CaptureRun {
+    let programs = format!(
+        "[program:chatty]\n\
+         command=/usr/bin/head -c {CAPTURE_BYTES} /dev/zero\n\
+         startsecs=0\n\
+         autorestart=false\n\
+         stdout_logfile=%(here)s/chatty.log\n\
+         stdout_logfile_maxbytes=256MB\n\
+         stdout_logfile_backups=4\n"
+    );
+    let started = Instant::now();
+    let running = Running::start(daemon, &programs);
+    let dir = running.dir.path().to_path_buf();
+    assert!(
+        wait_until(Duration::from_secs(120), || {
+            total_size(&dir, "chatty.log") >= CAPTURE_BYTES && running.log().contains("exited:")
+        }),
+        "{} did not capture every byte",
+        daemon.name()
+    );
+    let wall = started.elapsed();
+    let cpu = running.cpu();
+    CaptureRun { wall, cpu }
+}
+
+fn cat_baseline() -> Duration {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let started = Instant::now();
+    let status = Command::new("/bin/sh")
+        .arg("-c")
+        .arg(format!(
+            "/usr/bin/head -c {CAPTURE_BYTES} /dev/zero | /bin/cat > {}",
+            dir.path().join("cat.log").display()
+        ))
+        .status()
+        .expect("run the cat baseline");
+    assert!(status.success());
+    started.elapsed()
+}
+
+fn ms(duration: Duration) -> String {
+    format!("{:.1} ms", duration.as_secs_f64() * 1000.0)
+}
+
+fn gib_per_s(duration: Duration) -> f64 {
+    CAPTURE_BYTES as f64 / (1u64 << 30) as f64 / duration.as_secs_f64()
+}
+
+fn main() {
+    let filter = std::env::args().skip(1).find(|arg| !arg.starts_with("--"));
+    if filter.is_some_and(|f| !"run".contains(f.as_str())) {
+        return;
+    }
+    let daemons: Vec<Daemon> = match std::env::var("SVC_BENCH_ONLY").as_deref() {
+        Ok("svc") => vec![Daemon::Svc],
+        _ => vec![Daemon::Svc, Daemon::Supervisord],
+    };
+    let mut rows: Vec<(String, Vec<String>, &str)> = Vec::new();
+    let mut respawns = Vec::new();
+    let mut fleets = Vec::new();
+    let mut idles = Vec::new();
+    let mut captures = Vec::new();
+    for &daemon in &daemons {
+        eprintln!("measuring {} ...", daemon.name());
+        respawns.push(respawn(daemon));
+        fleets.push(fleet(daemon));
+        idles.push(idle_rss(daemon));
+        captures.push(capture(daemon));
+    }
+    let cat = cat_baseline();
+    let ratio = |values: &[f64]| -> String {
+        match values {
+            [svc, other] if *svc > 0.0 => format!("{:.1}×", other / svc),
+            _ => String::new(),
+        }
+    };
+    let secs = |values: &[Duration]| values.iter().map(|d| d.as_secs_f64()).collect::<Vec<_>>();
+    rows.push((
+        format!("respawn after SIGKILL (median of {RESPAWNS})"),
+        respawns.iter().map(|d| ms(*d)).collect(),
+        "≤ 2 ms",
+    ));
+    let starts: Vec<Duration> = fleets.iter().map(|f| f.start).collect();
+    rows.push((
+        format!("start {PROGRAMS} programs to RUNNING"),
+        starts.iter().map(|d| ms(*d)).collect(),
+        "≤ 500 ms",
+    ));
+    let stops: Vec<Duration> = fleets.iter().map(|f| f.shutdown).collect();
+    rows.push((
+        format!("SIGTERM shutdown of {PROGRAMS}"),
+        stops.iter().map(|d| ms(*d)).collect(),
+        "≤ 300 ms",
+    ));
+    rows.push((
+        "daemon RSS, idle (1 program)".into(),
+        idles
+            .iter()
+            .map(|kb| format!("{:.1} MB", *kb as f64 / 1024.0))
+            .collect(),
+        "≤ 4 MB",
+    ));
+    rows.push((
+        format!("daemon RSS with {PROGRAMS} children"),
+        fleets
+            .iter()
+            .map(|f| format!("{:.1} MB", f.rss_kb as f64 / 1024.0))
+            .collect(),
+        "≤ 10 MB",
+    ));
+    rows.push((
+        "capture 1 GiB into a rotated log".into(),
+        captures
+            .iter()
+            .map(|c| {
+                format!(
+                    "{:.2} GiB/s ({:.0}% of cat)",
+                    gib_per_s(c.wall),
+                    100.0 * cat.as_secs_f64() / c.wall.as_secs_f64()
+                )
+            })
+            .collect(),
+        "≥ 80% of cat",
+    ));
+    rows.push((
+        "daemon CPU per GiB captured".into(),
+        captures.iter().map(|c| ms(c.cpu)).collect(),
+        "≤ ⅓ of supervisord",
+    ));
+
+    println!(
+        "cat copying the same pipe into a file: {:.2} GiB/s",
+        gib_per_s(cat)
+    );
+    let header: Vec<&str> = daemons.iter().map(|d| d.name()).collect();
+    println!(
+        "| measurement | {} | supervisord ÷ svc | target |",
+        header.join(" | ")
+    );
+    println!("|---|{}---|---|", "---|".repeat(header.len()));
+    let numeric = [
+        ratio(&secs(&respawns)),
+        ratio(&secs(&starts)),
+        ratio(&secs(&stops)),
+        ratio(&idles.iter().map(|&kb| kb as f64).collect::<Vec<_>>()),
+        ratio(&fleets.iter().map(|f| f.rss_kb as f64).collect::<Vec<_>>()),
+        ratio(&secs(&captures.iter().map(|c| c.wall).collect::<Vec<_>>())),
+        ratio(&secs(&captures.iter().map(|c| c.cpu).collect::<Vec<_>>())),
+    ];
+    for ((name, values, target), ratio) in rows.iter().zip(numeric) {
+        println!("| {name} | {} | {ratio} | {target} |", values.join(" | "));
+    }
+}
