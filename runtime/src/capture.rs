@@ -14,6 +14,7 @@ use std::cell::RefCell;
 use std::fs::File;
 use std::io::Read;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+
 use std::rc::Rc;
 
 use smol::Async;
@@ -89,9 +90,7 @@ impl Capture {
             );
         }
         if self.syslog {
-            for line in String::from_utf8_lossy(data).lines() {
-                syslog(LogLevel::Info, &format!("{} {line}", self.name));
-            }
+            syslog(&format!("{} ", self.name), &String::from_utf8_lossy(data));
         }
         let mut main_log = self.main_log.borrow_mut();
         if main_log.enabled(LogLevel::Debug) {
@@ -161,11 +160,26 @@ fn python_bytes_repr(data: &[u8]) -> String {
     out
 }
 
+/// A child's pipe, readable without blocking.
+pub type Pipe = Rc<Async<File>>;
+
+/// Makes a pipe's read end non-blocking and registers it with the reactor.
+pub fn pipe(fd: OwnedFd) -> std::io::Result<Pipe> {
+    Ok(Rc::new(Async::new(File::from(fd))?))
+}
+
+/// Moves everything the pipe holds right now into the capture (supervisord drains a child's
+/// output before it handles its exit, so the log is complete when `exited:` is logged).
+pub fn drain_now(pipe: &Pipe, capture: &RefCell<Capture>) {
+    while let Ok(count) = capture.borrow_mut().drain(pipe.get_ref()) {
+        if count == 0 {
+            break;
+        }
+    }
+}
+
 /// Copies a pipe into its capture until EOF.
-pub async fn pump(pipe: OwnedFd, capture: Rc<RefCell<Capture>>) {
-    let Ok(pipe) = Async::new(File::from(pipe)) else {
-        return;
-    };
+pub async fn pump(pipe: Pipe, capture: Rc<RefCell<Capture>>) {
     let mut grown = false;
     loop {
         let moved = pipe

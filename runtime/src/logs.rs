@@ -255,7 +255,7 @@ impl MainLog {
             MainTarget::File(file) => {
                 let _ = file.write(line.as_bytes());
             }
-            MainTarget::Syslog => syslog(level, &line[24..]),
+            MainTarget::Syslog => syslog("", &line),
             MainTarget::Nowhere => {}
         }
     }
@@ -276,20 +276,16 @@ impl MainLog {
     }
 }
 
-/// Sends one message to syslog(3) at the priority matching `level`.
-pub fn syslog(level: LogLevel, message: &str) {
-    let priority = match level {
-        LogLevel::Critical => libc::LOG_CRIT,
-        LogLevel::Error => libc::LOG_ERR,
-        LogLevel::Warn => libc::LOG_WARNING,
-        LogLevel::Info => libc::LOG_INFO,
-        _ => libc::LOG_DEBUG,
-    };
-    let Ok(text) = std::ffi::CString::new(message.trim_end_matches('\n').replace('\0', " ")) else {
-        return;
-    };
-    // SAFETY: a constant format string and a valid C string.
-    unsafe { libc::syslog(priority, c"%s".as_ptr(), text.as_ptr()) };
+/// supervisord's `SyslogHandler`: each line of `message` (trailing newlines dropped) becomes
+/// one syslog(3) message, `prefix` + line, at Python's default priority (LOG_INFO).
+pub fn syslog(prefix: &str, message: &str) {
+    for line in message.trim_end_matches('\n').split('\n') {
+        let Ok(text) = std::ffi::CString::new(format!("{prefix}{line}").replace('\0', " ")) else {
+            continue;
+        };
+        // SAFETY: a constant format string and a valid C string.
+        unsafe { libc::syslog(libc::LOG_INFO, c"%s".as_ptr(), text.as_ptr()) };
+    }
 }
 
 /// Creates an AUTO child log: `mkstemp(prefix='<name>-<channel>---<identifier>-',

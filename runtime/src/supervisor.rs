@@ -9,7 +9,8 @@
 //! - Each waiting state has one deadline in [`Machine::deadline`]; `timers` mirrors them so
 //!   the loop sleeps exactly until the earliest one. No polling tick.
 //! - Output pumps are separate tasks on the same executor; they only write into their log
-//!   sinks and end at EOF.
+//!   sinks and end at EOF. When a child is reaped, what its pipes still hold is drained into
+//!   the logs before its exit is handled, as supervisord does.
 
 use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap};
@@ -21,7 +22,7 @@ use nix::unistd::Pid;
 use smol::{LocalExecutor, Timer};
 use svc_schema::{Graph, LogFile, LogLevel, Process, Stream};
 
-use crate::capture::{Capture, pump};
+use crate::capture::{Capture, Pipe, drain_now, pipe, pump};
 use crate::logs::{MainLog, RotatingFile, auto_log_path};
 use crate::machine::{Action, ExitStatus, Input, Level, Machine, Mood, Policy, State};
 use crate::signals::{Signals, signal_name};
@@ -38,6 +39,8 @@ struct Proc {
     stderr_log: Rc<RefCell<Capture>>,
     /// Write end of the child's stdin while it runs.
     stdin: Option<std::os::fd::OwnedFd>,
+    /// The child's output pipes while it runs (their pumps hold them too).
+    pipes: Vec<(Pipe, Rc<RefCell<Capture>>)>,
     /// The deadline currently in `timers`.
     armed: Option<Instant>,
 }
@@ -232,6 +235,7 @@ impl Supervisor {
                     stdout_log,
                     stderr_log,
                     stdin: None,
+                    pipes: Vec::new(),
                     armed: None,
                 });
             }
@@ -330,13 +334,26 @@ impl Supervisor {
             Ok(child) => {
                 self.by_pid.insert(child.pid, id);
                 proc.stdin = Some(child.stdin);
-                self.executor
-                    .spawn(pump(child.stdout, Rc::clone(&proc.stdout_log)))
-                    .detach();
-                if let Some(stderr) = child.stderr {
-                    self.executor
-                        .spawn(pump(stderr, Rc::clone(&proc.stderr_log)))
-                        .detach();
+                let outputs = [
+                    Some((child.stdout, &proc.stdout_log)),
+                    child.stderr.map(|fd| (fd, &proc.stderr_log)),
+                ];
+                for (fd, capture) in outputs.into_iter().flatten() {
+                    match pipe(fd) {
+                        Ok(pipe) => {
+                            self.executor
+                                .spawn(pump(Rc::clone(&pipe), Rc::clone(capture)))
+                                .detach();
+                            proc.pipes.push((pipe, Rc::clone(capture)));
+                        }
+                        Err(error) => self.main_log.borrow_mut().log(
+                            LogLevel::Error,
+                            &format!(
+                                "could not watch the output of '{}': {error}",
+                                proc.config.name
+                            ),
+                        ),
+                    }
                 }
                 Input::Spawned { pid: child.pid }
             }
@@ -397,7 +414,11 @@ impl Supervisor {
     fn reaped(&mut self, pid: i32, status: ExitStatus) {
         match self.by_pid.remove(&pid) {
             Some(id) => {
-                self.procs[id].stdin = None;
+                let proc = &mut self.procs[id];
+                proc.stdin = None;
+                for (pipe, capture) in proc.pipes.drain(..) {
+                    drain_now(&pipe, &capture);
+                }
                 self.feed(id, Input::Exited(status));
             }
             None => self.log(
