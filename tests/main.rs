@@ -6,6 +6,7 @@
 mod check_cli;
 mod oracle;
 mod properties;
+mod run;
 mod snapshots;
 mod support;
 mod tidy;

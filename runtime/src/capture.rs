@@ -25,8 +25,9 @@ use crate::logs::{MainLog, RotatingFile, strip_ansi, syslog};
 /// Bytes read from a pipe at once (supervisord reads `2 << 16`).
 const CHUNK: usize = 128 * 1024;
 
-/// Most bytes moved by one splice.
-const SPLICE_MAX: usize = 1 << 20;
+/// Most bytes moved by one splice: supervisord's read size, so a rotated file exceeds
+/// `maxbytes` by at most what supervisord allows.
+const SPLICE_MAX: usize = CHUNK;
 
 /// Size of a kernel pipe buffer by default, and what a busy pipe is grown to.
 const PIPE_DEFAULT: usize = 64 * 1024;
@@ -188,6 +189,9 @@ pub async fn pump(pipe: Pipe, capture: Rc<RefCell<Capture>>) {
         match moved {
             Ok(0) | Err(_) => return,
             Ok(count) => {
+                // A child that writes without pause must not starve the supervisor and the
+                // other pumps: after every chunk, let the other tasks run.
+                smol::future::yield_now().await;
                 if !grown && count >= PIPE_DEFAULT {
                     grown = true;
                     // SAFETY: fcntl on our own pipe; failure (limits) just keeps 64 KiB.

@@ -289,20 +289,37 @@ pub fn syslog(prefix: &str, message: &str) {
 }
 
 /// Creates an AUTO child log: `mkstemp(prefix='<name>-<channel>---<identifier>-',
-/// suffix='.log', dir=childlogdir)`.
+/// suffix='.log', dir=childlogdir)`, with Python's alphabet for the 8 random characters.
 pub fn auto_log_path(
     childlogdir: &str,
     name: &str,
     channel: &str,
     identifier: &str,
 ) -> io::Result<PathBuf> {
-    let file = tempfile::Builder::new()
-        .prefix(&format!("{name}-{channel}---{identifier}-"))
-        .suffix(".log")
-        .rand_bytes(8)
-        .tempfile_in(childlogdir)?;
-    let (_, path) = file.keep().map_err(|error| error.error)?;
-    Ok(path)
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789_";
+    for _ in 0..100 {
+        let mut random = [0u8; 8];
+        // SAFETY: getrandom(2) fills the buffer we own.
+        let filled = unsafe { libc::getrandom(random.as_mut_ptr().cast(), random.len(), 0) };
+        if filled != random.len() as isize {
+            return Err(io::Error::last_os_error());
+        }
+        let letters: String = random
+            .iter()
+            .map(|byte| ALPHABET[usize::from(*byte) % ALPHABET.len()] as char)
+            .collect();
+        let path =
+            Path::new(childlogdir).join(format!("{name}-{channel}---{identifier}-{letters}.log"));
+        match OpenOptions::new().write(true).create_new(true).open(&path) {
+            Ok(_) => return Ok(path),
+            Err(error) if error.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(error) => return Err(error),
+        }
+    }
+    Err(io::Error::new(
+        io::ErrorKind::AlreadyExists,
+        "no unused AUTO log name after 100 tries",
+    ))
 }
 
 /// True for a file name supervisord's `clear_autochildlogdir` deletes:

@@ -7,8 +7,8 @@
 //! does, with `clone(CLONE_VM | CLONE_VFORK)`: no page tables are copied, which keeps a spawn
 //! cheap however large the daemon is. Between `clone` and `execve` it only makes
 //! async-signal-safe system calls and never allocates: new process group, pipes onto 0/1/2,
-//! `close_range(3, ~0)`, supplementary groups/gid/uid, `chdir`, `umask`, default signal
-//! dispositions and an empty mask, `execve`. A failure there is written to the child's fd 2
+//! `close_range(3, ~0)`, supplementary groups/gid/uid, `chdir`, `umask`, SIGPIPE ignored (as
+//! supervisord's children have it) and an empty signal mask, `execve`. A failure there is written to the child's fd 2
 //! (its stderr log) with supervisord's wording and the child exits 127.
 
 use std::ffi::{CString, OsStr, OsString};
@@ -443,9 +443,10 @@ unsafe fn child_main(plan: &ChildPlan<'_>, fds: [RawFd; 3]) -> ! {
         if let Some(umask) = plan.umask {
             libc::umask(umask as libc::mode_t);
         }
-        // Default dispositions (Rust ignores SIGPIPE; an ignored disposition survives exec),
-        // then an empty mask: a stop signal that arrived since fork is delivered now.
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        // SIGPIPE ignored, as supervisord's children inherit it from Python (an ignored
+        // disposition survives exec), then an empty mask: a stop signal that arrived since
+        // the clone is delivered now.
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
         let mut empty: libc::sigset_t = std::mem::zeroed();
         libc::sigemptyset(&mut empty);
         libc::pthread_sigmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());

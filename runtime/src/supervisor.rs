@@ -59,10 +59,10 @@ enum After {
 
 /// An ordered shutdown in progress.
 struct Shutdown {
-    /// Groups still to stop, in batches of equal priority; the last batch is stopped next.
-    batches: Vec<Vec<usize>>,
-    /// The batch being stopped.
-    current: Vec<usize>,
+    /// Groups still to stop, by ascending priority; the last one is stopped next.
+    pending: Vec<usize>,
+    /// The group being stopped.
+    current: Option<usize>,
     after: After,
 }
 
@@ -483,8 +483,8 @@ impl Supervisor {
                     LogLevel::Info,
                     "received SIGUSR2 indicating log reopen request",
                 );
-                self.main_log.borrow_mut().reopen();
                 self.log(LogLevel::Info, "supervisord logreopen");
+                self.main_log.borrow_mut().reopen();
                 for proc in &self.procs {
                     proc.stdout_log.borrow_mut().reopen();
                     if !proc.config.redirect_stderr {
@@ -509,20 +509,9 @@ impl Supervisor {
             // A later request replaces what happens at the end (TERM during a reload exits).
             Some(shutdown) => shutdown.after = after,
             None => {
-                let mut batches: Vec<Vec<usize>> = Vec::new();
-                for group in self.groups_by_priority() {
-                    match batches.last_mut() {
-                        Some(batch)
-                            if self.groups[batch[0]].priority == self.groups[group].priority =>
-                        {
-                            batch.push(group)
-                        }
-                        _ => batches.push(vec![group]),
-                    }
-                }
                 self.shutdown = Some(Shutdown {
-                    batches,
-                    current: Vec::new(),
+                    pending: self.groups_by_priority(),
+                    current: None,
                     after,
                 });
             }
@@ -557,31 +546,29 @@ impl Supervisor {
         }
     }
 
-    /// Moves an ordered shutdown forward. Returns true when every process has stopped.
+    /// Moves an ordered shutdown forward: supervisord's phases 1 and 2, one group at a time
+    /// (highest priority value first), the next one as soon as the previous one has stopped.
+    /// Returns true when every process has stopped.
     fn advance_shutdown(&mut self) -> bool {
         loop {
             let Some(shutdown) = &self.shutdown else {
                 return false;
             };
-            let current = shutdown.current.clone();
-            if current.iter().all(|&group| self.group_stopped(group)) {
+            let current = shutdown.current;
+            if current.is_none_or(|group| self.group_stopped(group)) {
                 let Some(shutdown) = self.shutdown.as_mut() else {
                     return false;
                 };
-                match shutdown.batches.pop() {
-                    Some(batch) => {
-                        shutdown.current = batch.clone();
-                        for group in batch {
-                            self.stop_group(group);
-                        }
-                        continue;
-                    }
-                    None => return true,
-                }
+                let Some(next) = shutdown.pending.pop() else {
+                    return true;
+                };
+                shutdown.current = Some(next);
+                self.stop_group(next);
+                continue;
             }
-            // Re-apply stop_all to the current batch, as supervisord's phase 1 does every
-            // iteration: a process that was STARTING when the batch began is stopped too.
-            for group in current {
+            // Re-apply stop_all, as supervisord's phase 1 does every iteration: a process
+            // that was STARTING when the group began stopping is stopped too.
+            if let Some(group) = current {
                 self.stop_group(group);
             }
             return false;

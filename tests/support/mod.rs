@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod daemon;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -68,16 +70,22 @@ impl Test {
 
     /// Runs any command in the test directory with this test's environment.
     pub fn run(&self, mut command: Command) -> Run {
-        command
-            .current_dir(self.dir.path())
-            .env_clear()
-            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .stdin(Stdio::null());
+        self.prepare(&mut command);
         let output = run_with_deadline(command, Duration::from_secs(60));
         Run {
             output,
             dir: self.dir.path().display().to_string(),
         }
+    }
+
+    /// Sets up `command` to run in the test directory with this test's environment and a
+    /// closed stdin, without starting it.
+    pub fn prepare(&self, command: &mut Command) {
+        command
+            .current_dir(self.dir.path())
+            .env_clear()
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .stdin(Stdio::null());
     }
 }
 
