@@ -1092,3 +1092,76 @@ fn die_with_parent_kills_the_children_when_svc_is_killed() {
         }
     }
 }
+
+/// Kills `unshare` (and with it, through `--kill-child`, everything in its pid namespace)
+/// when a test ends, even by a panic.
+struct Namespace(std::process::Child);
+
+impl Drop for Namespace {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn as_pid_1_it_reaps_orphans_and_shuts_down_on_sigterm() {
+    let test = Test::new().file(
+        "supervisord.conf",
+        "[supervisord]\nlogfile=%(here)s/main.log\npidfile=%(here)s/svc.pid\n\
+         childlogdir=%(here)s\n\
+         [program:orphaner]\ncommand=sh -c '(sleep 0.2 &); exec sleep 1000'\nstartsecs=0\n",
+    );
+    let mut command = std::process::Command::new("unshare");
+    command
+        .args(["--pid", "--fork", "--mount-proc", "--kill-child=SIGKILL"])
+        .arg(crate::support::svc_binary())
+        .args(["run", "-n", "-c", "supervisord.conf"]);
+    test.prepare(&mut command);
+    command
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let mut namespace = Namespace(command.spawn().expect("run unshare"));
+    let main_log = || std::fs::read_to_string(test.path().join("main.log")).unwrap_or_default();
+    let wait_for = |what: &str, condition: &dyn Fn() -> bool| {
+        let deadline = std::time::Instant::now() + crate::support::daemon::DEADLINE;
+        while !condition() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "timed out waiting for {what}\n{}",
+                main_log()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    };
+    wait_for("the orphan to be reaped", &|| {
+        main_log().contains("INFO reaped unknown pid ")
+    });
+    let log = main_log();
+    assert!(
+        log.contains("INFO supervisord started with pid 1\n"),
+        "{log}"
+    );
+    // svc's pid outside the namespace: unshare's only child.
+    let unshare = namespace.0.id();
+    let children = std::fs::read_to_string(format!("/proc/{unshare}/task/{unshare}/children"))
+        .expect("unshare's children");
+    let svc: i32 = children
+        .split_whitespace()
+        .next()
+        .and_then(|pid| pid.parse().ok())
+        .unwrap_or_else(|| panic!("no child of unshare: {children:?}"));
+    assert_eq!(stat(svc).map(|s| s.comm), Some("svc".to_string()));
+    assert!(send_signal(svc, SIGTERM));
+    let status = namespace.0.wait().expect("wait for unshare");
+    assert_eq!(status.code(), Some(0), "{}", main_log());
+    let log = main_log();
+    assert!(
+        log.contains("WARN received SIGTERM indicating exit request\n"),
+        "{log}"
+    );
+    assert!(
+        log.contains("WARN stopped: orphaner (terminated by SIGTERM)\n"),
+        "{log}"
+    );
+}
