@@ -90,11 +90,12 @@ impl Document {
 
     /// `parser.get(section, key)`: the section's own value, else `[DEFAULT]`'s.
     pub fn get(&self, section: &str, key: &str) -> Option<&Entry> {
-        self.sections
-            .get(section)?
-            .entries
-            .get(key)
-            .or_else(|| self.defaults.get(key))
+        self.get_in(self.sections.get(section)?, key)
+    }
+
+    /// [`Document::get`] in a section already looked up (one hash lookup, not two).
+    pub fn get_in<'d>(&'d self, section: &'d Section, key: &str) -> Option<&'d Entry> {
+        section.entries.get(key).or_else(|| self.defaults.get(key))
     }
 
     /// Every section's own keys by section name, then `[DEFAULT]`'s under `"DEFAULT"`.

@@ -100,15 +100,14 @@ pub(crate) fn lower(lowering: &mut Lowering<'_>, facts: &mut LintFacts) -> Vec<G
     {
         let group_name = section_item_name(lowering, section);
         let names = lowering.here_names();
-        let programs_field = lowering.field(&section.name, "programs", Some(&names));
-        let priority = lowering.typed_or(&section.name, "priority", Some(&names), 999, integer);
+        let programs_field = lowering.field(section, "programs", Some(&names));
+        let priority = lowering.typed_or(section, "priority", Some(&names), 999, integer);
         let mut processes = Vec::new();
         if let Some(field) = &programs_field {
-            let precise = document
-                .get(&section.name, "programs")
-                .is_some_and(|entry| entry.value.text == field.text);
+            let programs_entry = lowering.entry(section, "programs");
+            let precise = programs_entry.is_some_and(|entry| entry.value.text == field.text);
             for (offset, member) in list_of_strings(&field.text) {
-                let member_span = match (precise, document.get(&section.name, "programs")) {
+                let member_span = match (precise, programs_entry) {
                     (true, Some(entry)) => entry.value.span_of(offset, offset + member.len()),
                     _ => field.span,
                 };
@@ -192,7 +191,7 @@ pub(crate) fn lower(lowering: &mut Lowering<'_>, facts: &mut LintFacts) -> Vec<G
         }
         let name = section_item_name(lowering, section);
         let names = lowering.here_names();
-        let priority = lowering.typed_or(&section.name, "priority", Some(&names), 999, integer);
+        let priority = lowering.typed_or(section, "priority", Some(&names), 999, integer);
         let processes = program::processes(lowering, section, &name, facts);
         groups.push(group(
             name,
@@ -233,8 +232,8 @@ fn eventlistener(
     let pool_name = sect.split_once(':').map_or("", |(_, n)| n).to_string();
     let names = lowering.here_names();
     let names = Some(&names);
-    let priority = lowering.typed_or(sect, "priority", names, -1, integer);
-    let buffer_size = match lowering.typed(sect, "buffer_size", names, integer) {
+    let priority = lowering.typed_or(section, "priority", names, -1, integer);
+    let buffer_size = match lowering.typed(section, "buffer_size", names, integer) {
         Some((size, field)) if size < 1 => {
             lowering.diagnostics.push(
                 Diagnostic::new(
@@ -249,7 +248,7 @@ fn eventlistener(
         Some((size, _)) => size,
         None => 10,
     };
-    let result_handler = match lowering.field(sect, "result_handler", names) {
+    let result_handler = match lowering.field(section, "result_handler", names) {
         Some(field) => {
             if !KNOWN_RESULT_HANDLERS.contains(&field.text.as_str()) {
                 let diagnostic = unresolvable(
@@ -265,12 +264,10 @@ fn eventlistener(
         None => KNOWN_RESULT_HANDLERS[0].to_string(),
     };
     let mut events: Vec<String> = Vec::new();
-    match lowering.field(sect, "events", names) {
+    match lowering.field(section, "events", names) {
         Some(field) if !field.text.is_empty() => {
-            let precise = lowering
-                .document
-                .get(sect, "events")
-                .is_some_and(|e| e.value.text == field.text);
+            let events_entry = lowering.entry(section, "events");
+            let precise = events_entry.is_some_and(|e| e.value.text == field.text);
             for (offset, event) in list_of_strings(&field.text) {
                 let upper = event.to_uppercase();
                 if EVENT_TYPES.contains(&upper.as_str()) {
@@ -279,7 +276,7 @@ fn eventlistener(
                     }
                     continue;
                 }
-                let span = match (precise, lowering.document.get(sect, "events")) {
+                let span = match (precise, events_entry) {
                     (true, Some(entry)) => entry.value.span_of(offset, offset + event.len()),
                     _ => field.span,
                 };
@@ -302,13 +299,13 @@ fn eventlistener(
         }
         Some(field) => missing_events(lowering, sect, field.span),
         None => {
-            if lowering.document.get(sect, "events").is_none() {
+            if lowering.entry(section, "events").is_none() {
                 missing_events(lowering, sect, section.header());
             }
         }
     }
     events.sort();
-    if let Some((true, field)) = lowering.typed(sect, "redirect_stderr", names, boolean) {
+    if let Some((true, field)) = lowering.typed(section, "redirect_stderr", names, boolean) {
         lowering.diagnostics.push(
             Diagnostic::new(
                 &codes::EVENTLISTENER_REDIRECT_STDERR,
@@ -353,11 +350,11 @@ fn fcgi_program(
     let sect = section.name.as_str();
     let name = section_item_name(lowering, section);
     let names = lowering.here_names();
-    let priority = lowering.typed_or(sect, "priority", Some(&names), 999, integer);
-    if let Some(field) = lowering.field(sect, "user", Some(&names)) {
+    let priority = lowering.typed_or(section, "priority", Some(&names), 999, integer);
+    if let Some(field) = lowering.field(section, "user", Some(&names)) {
         lowering.check_user(&field.text, field.span);
     }
-    let backlog = match lowering.typed(sect, "socket_backlog", Some(&names), integer) {
+    let backlog = match lowering.typed(section, "socket_backlog", Some(&names), integer) {
         Some((backlog, field)) if !(1..=65535).contains(&backlog) => {
             lowering.diagnostics.push(
                 Diagnostic::new(
@@ -373,7 +370,7 @@ fn fcgi_program(
         None => None,
     };
     let owner = lowering
-        .typed(sect, "socket_owner", Some(&names), owner_spec)
+        .typed(section, "socket_owner", Some(&names), owner_spec)
         .map(|(spec, field)| {
             lowering.check_user(&spec.user, field.span);
             if let Some(group) = &spec.group {
@@ -381,14 +378,14 @@ fn fcgi_program(
             }
             (spec, field)
         });
-    let mode = lowering.typed(sect, "socket_mode", Some(&names), octal);
+    let mode = lowering.typed(section, "socket_mode", Some(&names), octal);
     let socket_names = names.clone().with_str("program_name", name.clone());
-    let socket = match lowering.field(sect, "socket", Some(&socket_names)) {
+    let socket = match lowering.field(section, "socket", Some(&socket_names)) {
         Some(field) if !field.text.is_empty() => {
             parse_socket(lowering, sect, &field, owner, mode, backlog)
         }
         other => {
-            if other.is_some() || lowering.document.get(sect, "socket").is_none() {
+            if other.is_some() || lowering.entry(section, "socket").is_none() {
                 lowering.diagnostics.push(
                     Diagnostic::new(
                         &codes::FCGI_MISSING_SOCKET,

@@ -28,7 +28,7 @@ use crate::convert::Problem;
 use crate::diagnostic::Diagnostic;
 use crate::expand::{EnvPolicy, Names, expand};
 use crate::host::Host;
-use crate::ini::{Document, Entry, Value};
+use crate::ini::{Document, Entry, Section, Value};
 
 /// A key's value after expansion.
 #[derive(Debug, Clone)]
@@ -66,18 +66,35 @@ impl<'a> Lowering<'a> {
         }
     }
 
-    /// The raw entry of a key (section first, then `[DEFAULT]`).
-    pub fn entry(&self, section: &str, key: &str) -> Option<&'a Entry> {
-        self.document.get(section, key)
+    /// The raw entry of a key: the section's own, then `[DEFAULT]`'s. `section` is `None`
+    /// when the section does not exist; then no key is found, not even in `[DEFAULT]`
+    /// (configparser's `get` fails on the section first).
+    pub fn entry<'s>(&self, section: impl Into<Option<&'s Section>>, key: &str) -> Option<&'s Entry>
+    where
+        'a: 's,
+    {
+        self.document.get_in(section.into()?, key)
     }
 
     /// Reads and expands a key. `None` if missing or if expansion failed (reported).
-    pub fn field(&mut self, section: &str, key: &str, names: Option<&Names>) -> Option<Field> {
-        let entry = self.entry(section, key)?;
+    pub fn field<'s>(
+        &mut self,
+        section: impl Into<Option<&'s Section>>,
+        key: &str,
+        names: Option<&Names>,
+    ) -> Option<Field>
+    where
+        'a: 's,
+    {
+        let section = section.into()?;
+        let entry = self.document.get_in(section, key)?;
         let text = self.expand_value(
             &entry.value,
             names,
-            &crate::expand::KeyName { section, key },
+            &crate::expand::KeyName {
+                section: &section.name,
+                key,
+            },
         )?;
         Some(Field {
             text,
@@ -101,13 +118,16 @@ impl<'a> Lowering<'a> {
     }
 
     /// Reads, expands and converts a key. `None` if missing or invalid (reported).
-    pub fn typed<T>(
+    pub fn typed<'s, T>(
         &mut self,
-        section: &str,
+        section: impl Into<Option<&'s Section>>,
         key: &str,
         names: Option<&Names>,
         convert: impl Fn(&str) -> Result<T, Problem>,
-    ) -> Option<(T, Field)> {
+    ) -> Option<(T, Field)>
+    where
+        'a: 's,
+    {
         let field = self.field(section, key, names)?;
         match convert(&field.text) {
             Ok(value) => Some((value, field)),
@@ -119,14 +139,17 @@ impl<'a> Lowering<'a> {
     }
 
     /// A typed key or its default.
-    pub fn typed_or<T>(
+    pub fn typed_or<'s, T>(
         &mut self,
-        section: &str,
+        section: impl Into<Option<&'s Section>>,
         key: &str,
         names: Option<&Names>,
         default: T,
         convert: impl Fn(&str) -> Result<T, Problem>,
-    ) -> T {
+    ) -> T
+    where
+        'a: 's,
+    {
         self.typed(section, key, names, convert)
             .map_or(default, |(value, _)| value)
     }

@@ -60,7 +60,7 @@ pub(crate) fn lower(lowering: &mut Lowering<'_>, prefix: &str, factory_key: &str
             .map_or("", |(_, n)| n)
             .to_string();
         let names = lowering.env_names();
-        let factory = match lowering.field(&section.name, factory_key, Some(&names)) {
+        let factory = match lowering.field(section, factory_key, Some(&names)) {
             Some(field) => {
                 if !known.contains(&field.text.as_str()) {
                     lowering.diagnostics.push(unresolvable(
@@ -97,7 +97,7 @@ pub(crate) fn lower(lowering: &mut Lowering<'_>, prefix: &str, factory_key: &str
             if entry.key == factory_key {
                 continue;
             }
-            if let Some(field) = lowering.field(&section.name, &entry.key, Some(&names)) {
+            if let Some(field) = lowering.field(section, &entry.key, Some(&names)) {
                 extras.insert(entry.key.clone(), field.text);
             }
         }

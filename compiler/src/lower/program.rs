@@ -65,44 +65,44 @@ pub(crate) fn processes(
         .with_str("group_name", group_name.to_string());
     let names = Some(&common);
 
-    let priority = lowering.typed_or(sect, "priority", names, 999, integer);
-    let autostart = lowering.typed_or(sect, "autostart", names, true, boolean);
+    let priority = lowering.typed_or(section, "priority", names, 999, integer);
+    let autostart = lowering.typed_or(section, "autostart", names, true, boolean);
     let autorestart = lowering.typed_or(
-        sect,
+        section,
         "autorestart",
         names,
         AutoRestart::Unexpected,
         autorestart,
     );
-    let startsecs = lowering.typed_or(sect, "startsecs", names, 1, integer);
-    let startretries = lowering.typed_or(sect, "startretries", names, 3, integer);
-    let stopsignal = lowering.typed_or(sect, "stopsignal", names, 15, signal_number);
-    let stopwaitsecs = lowering.typed_or(sect, "stopwaitsecs", names, 10, integer);
-    let stopasgroup = lowering.typed(sect, "stopasgroup", names, boolean);
-    let killasgroup = lowering.typed(sect, "killasgroup", names, boolean);
-    let exitcodes = lowering.typed_or(sect, "exitcodes", names, vec![0], exitcodes);
-    let redirect_stderr = lowering.typed_or(sect, "redirect_stderr", names, false, boolean);
-    let numprocs = lowering.typed(sect, "numprocs", names, integer);
-    let numprocs_start = lowering.typed_or(sect, "numprocs_start", names, 0, integer);
+    let startsecs = lowering.typed_or(section, "startsecs", names, 1, integer);
+    let startretries = lowering.typed_or(section, "startretries", names, 3, integer);
+    let stopsignal = lowering.typed_or(section, "stopsignal", names, 15, signal_number);
+    let stopwaitsecs = lowering.typed_or(section, "stopwaitsecs", names, 10, integer);
+    let stopasgroup = lowering.typed(section, "stopasgroup", names, boolean);
+    let killasgroup = lowering.typed(section, "killasgroup", names, boolean);
+    let exitcodes = lowering.typed_or(section, "exitcodes", names, vec![0], exitcodes);
+    let redirect_stderr = lowering.typed_or(section, "redirect_stderr", names, false, boolean);
+    let numprocs = lowering.typed(section, "numprocs", names, integer);
+    let numprocs_start = lowering.typed_or(section, "numprocs_start", names, 0, integer);
     let environment_raw = lowering
-        .entry(sect, "environment")
+        .entry(section, "environment")
         .map(|entry| entry.value.clone());
-    let stdout_capture = lowering.typed_or(sect, "stdout_capture_maxbytes", names, 0, byte_size);
-    let stdout_events = lowering.typed_or(sect, "stdout_events_enabled", names, false, boolean);
-    let stderr_capture = lowering.typed_or(sect, "stderr_capture_maxbytes", names, 0, byte_size);
-    let stderr_events = lowering.typed_or(sect, "stderr_events_enabled", names, false, boolean);
+    let stdout_capture = lowering.typed_or(section, "stdout_capture_maxbytes", names, 0, byte_size);
+    let stdout_events = lowering.typed_or(section, "stdout_events_enabled", names, false, boolean);
+    let stderr_capture = lowering.typed_or(section, "stderr_capture_maxbytes", names, 0, byte_size);
+    let stderr_events = lowering.typed_or(section, "stderr_events_enabled", names, false, boolean);
     let serverurl = lowering
-        .field(sect, "serverurl", names)
+        .field(section, "serverurl", names)
         .map(|field| field.text)
         .filter(|url| !url.trim().eq_ignore_ascii_case("auto"));
-    let user = lowering.field(sect, "user", names).map(|field| {
+    let user = lowering.field(section, "user", names).map(|field| {
         lowering.check_user(&field.text, field.span);
         field.text
     });
     let umask = lowering
-        .typed(sect, "umask", names, octal)
+        .typed(section, "umask", names, octal)
         .map(|(umask, _)| umask);
-    let process_name_entry = lowering.entry(sect, "process_name");
+    let process_name_entry = lowering.entry(section, "process_name");
     let template = match process_name_entry {
         Some(entry) => match process_or_group_name(&entry.value.text) {
             Ok(_) => Some(entry.value.clone()),
@@ -190,6 +190,10 @@ pub(crate) fn processes(
         section: sect,
         key: "environment",
     };
+    let process_name_key = crate::expand::KeyName {
+        section: sect,
+        key: "process_name",
+    };
     for process_num in numprocs_start..numprocs_start.saturating_add(numprocs_value.max(0)) {
         let per_process = common
             .clone()
@@ -224,11 +228,11 @@ pub(crate) fn processes(
         let names = Some(&names);
 
         let directory = lowering
-            .field(sect, "directory", names)
+            .field(section, "directory", names)
             .map(|field| field.text);
         let stdout = stream(
             lowering,
-            sect,
+            section,
             &STDOUT,
             names,
             stdout_capture,
@@ -237,7 +241,7 @@ pub(crate) fn processes(
         );
         let mut stderr = stream(
             lowering,
-            sect,
+            section,
             &STDERR,
             names,
             stderr_capture,
@@ -246,7 +250,7 @@ pub(crate) fn processes(
         );
         if redirect_stderr {
             if let LogFile::File(_) = stderr.logfile
-                && let Some(entry) = lowering.document.get(sect, "stderr_logfile")
+                && let Some(entry) = lowering.entry(section, "stderr_logfile")
             {
                 facts
                     .redirected_stderr_logfiles
@@ -254,10 +258,10 @@ pub(crate) fn processes(
             }
             stderr.logfile = LogFile::None;
         }
-        let command = match lowering.field(sect, "command", names) {
+        let command = match lowering.field(section, "command", names) {
             Some(field) => field.text,
             None => {
-                if lowering.document.get(sect, "command").is_none() && !missing_command_reported {
+                if lowering.entry(section, "command").is_none() && !missing_command_reported {
                     missing_command_reported = true;
                     lowering.diagnostics.push(
                         Diagnostic::new(
@@ -275,7 +279,7 @@ pub(crate) fn processes(
         };
         let process_name = match &template {
             Some(template) => lowering
-                .expand_value(template, names, &format!("{sect}.process_name"))
+                .expand_value(template, names, &process_name_key)
                 .unwrap_or_else(|| name.clone()),
             None => name.clone(),
         };
@@ -335,7 +339,7 @@ const STDERR: StreamKeys = StreamKeys {
 /// The log settings of one stream (`stdout` or `stderr`) of one process.
 fn stream(
     lowering: &mut Lowering<'_>,
-    section: &str,
+    section: &Section,
     keys: &StreamKeys,
     names: Option<&Names>,
     capture_maxbytes: i64,
@@ -351,7 +355,7 @@ fn stream(
             let again = Value::synthetic(field.span, &field.text);
             let policy = lowering.env_policy();
             let key = crate::expand::KeyName {
-                section,
+                section: &section.name,
                 key: logfile_key,
             };
             let (text, second_pass) = match names {
@@ -385,7 +389,7 @@ fn stream(
         Some((LogTarget::Syslog, span)) => {
             facts
                 .deprecated_syslog
-                .push((section.to_string(), logfile_key.to_string(), span));
+                .push((section.name.clone(), logfile_key.to_string(), span));
             syslog = true;
             LogFile::None
         }
@@ -395,13 +399,12 @@ fn stream(
     };
     if logfile == LogFile::Auto && logfile_maxbytes == 0 {
         let span = lowering
-            .document
-            .get(section, keys.maxbytes)
+            .entry(section, keys.maxbytes)
             .map(|e| e.value.span())
             .or(logfile_span);
         if let Some(span) = span {
             facts.auto_logs_without_rotation.push((
-                section.to_string(),
+                section.name.clone(),
                 logfile_key.to_string(),
                 span,
             ));

@@ -30,14 +30,14 @@ fn server_sections<'d>(
 
 /// `_parse_username_and_password`.
 fn credentials(lowering: &mut Lowering<'_>, section: &crate::ini::Section) -> Option<Credentials> {
-    let username = lowering.entry(&section.name, "username");
-    let password = lowering.entry(&section.name, "password");
+    let username = lowering.entry(section, "username");
+    let password = lowering.entry(section, "password");
     match (username, password) {
         (Some(_), Some(_)) => {
             // A value whose expansion fails is reported by `field`; no credentials then.
             let names = lowering.env_names();
-            let username = lowering.field(&section.name, "username", Some(&names));
-            let password = lowering.field(&section.name, "password", Some(&names));
+            let username = lowering.field(section, "username", Some(&names));
+            let password = lowering.field(section, "password", Some(&names));
             Some(Credentials {
                 username: username?.text,
                 password: password?.text,
@@ -74,8 +74,8 @@ pub(crate) fn lower_inet(lowering: &mut Lowering<'_>) -> Vec<InetHttpServer> {
     for (name, section) in server_sections(lowering, "inet_http_server") {
         let auth = credentials(lowering, section);
         let names = lowering.env_names();
-        let Some(field) = lowering.field(&section.name, "port", Some(&names)) else {
-            if lowering.document.get(&section.name, "port").is_none() {
+        let Some(field) = lowering.field(section, "port", Some(&names)) else {
+            if lowering.entry(section, "port").is_none() {
                 lowering.diagnostics.push(
                     Diagnostic::new(
                         &codes::SERVER_MISSING_PORT,
@@ -106,11 +106,11 @@ pub(crate) fn lower_unix(lowering: &mut Lowering<'_>) -> Vec<UnixHttpServer> {
     let mut servers = Vec::new();
     for (name, section) in server_sections(lowering, "unix_http_server") {
         let names = lowering.here_names();
-        let file = lowering.field(&section.name, "file", Some(&names));
+        let file = lowering.field(section, "file", Some(&names));
         let auth = credentials(lowering, section);
         let env_names = lowering.env_names();
         let chown = lowering
-            .typed(&section.name, "chown", Some(&env_names), owner_spec)
+            .typed(section, "chown", Some(&env_names), owner_spec)
             .map(|(spec, field)| {
                 lowering.check_user(&spec.user, field.span);
                 if let Some(group) = &spec.group {
@@ -118,9 +118,9 @@ pub(crate) fn lower_unix(lowering: &mut Lowering<'_>) -> Vec<UnixHttpServer> {
                 }
                 spec
             });
-        let chmod = lowering.typed_or(&section.name, "chmod", Some(&env_names), 0o700, octal);
+        let chmod = lowering.typed_or(section, "chmod", Some(&env_names), 0o700, octal);
         let Some(file) = file else {
-            if lowering.document.get(&section.name, "file").is_none() {
+            if lowering.entry(section, "file").is_none() {
                 lowering.diagnostics.push(
                     Diagnostic::new(
                         &codes::SERVER_MISSING_FILE,

@@ -13,7 +13,7 @@ const SECTION: &str = "supervisorctl";
 
 /// Lowers `[supervisorctl]` if present.
 pub(crate) fn lower(lowering: &mut Lowering<'_>) -> Option<Supervisorctl> {
-    lowering.document.section(SECTION)?;
+    let section = lowering.document.section(SECTION)?;
     let before = lowering.diagnostics.len();
     // supervisorctl expands with its own environment only (it never reads [supervisord]).
     let here = lowering.here.clone();
@@ -21,7 +21,7 @@ pub(crate) fn lower(lowering: &mut Lowering<'_>) -> Option<Supervisorctl> {
         .with_str("here", here)
         .with_env(&lowering.os_env);
     let env_only = crate::expand::Names::new().with_env(&lowering.os_env);
-    let serverurl = match lowering.field(SECTION, "serverurl", Some(&names)) {
+    let serverurl = match lowering.field(section, "serverurl", Some(&names)) {
         Some(field) => {
             if let Err(problem) = url(&field.text) {
                 lowering.report(problem, "serverurl", &field);
@@ -34,16 +34,16 @@ pub(crate) fn lower(lowering: &mut Lowering<'_>) -> Option<Supervisorctl> {
         None => "http://localhost:9001".into(),
     };
     let prompt = lowering
-        .field(SECTION, "prompt", Some(&env_only))
+        .field(section, "prompt", Some(&env_only))
         .map_or_else(|| "supervisor".into(), |field| field.text);
     let username = lowering
-        .field(SECTION, "username", Some(&env_only))
+        .field(section, "username", Some(&env_only))
         .map(|f| f.text);
     let password = lowering
-        .field(SECTION, "password", Some(&env_only))
+        .field(section, "password", Some(&env_only))
         .map(|f| f.text);
     let history_file = lowering
-        .field(SECTION, "history_file", Some(&names))
+        .field(section, "history_file", Some(&names))
         .filter(|field| !field.text.is_empty())
         .map(|field| lowering.normalize_path(&field.text));
     for diagnostic in &mut lowering.diagnostics[before..] {

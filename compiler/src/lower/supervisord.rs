@@ -9,7 +9,7 @@ use svc_schema::{MainLog, Supervisord};
 use crate::convert::{boolean, byte_size, integer, loglevel, octal, parse_environment};
 use crate::diagnostic::Diagnostic;
 use crate::expand::Names;
-use crate::ini::Value;
+use crate::ini::{Section, Value};
 use crate::lower::Lowering;
 
 const SECTION: &str = "supervisord";
@@ -17,19 +17,20 @@ const SECTION: &str = "supervisord";
 /// Lowers `[supervisord]` (defaults when the section is missing; that error is reported by
 /// the caller).
 pub(crate) fn lower(lowering: &mut Lowering<'_>) -> Supervisord {
+    let section = lowering.document.section(SECTION);
     let names = lowering.early_names();
     let names = Some(&names);
-    let minfds = lowering.typed_or(SECTION, "minfds", names, 1024, integer);
-    let minprocs = lowering.typed_or(SECTION, "minprocs", names, 200, integer);
+    let minfds = lowering.typed_or(section, "minfds", names, 1024, integer);
+    let minprocs = lowering.typed_or(section, "minprocs", names, 200, integer);
     let directory = lowering
-        .field(SECTION, "directory", names)
+        .field(section, "directory", names)
         .map(|field| lowering.check_directory("directory", &field.text, field.span));
-    let user = lowering.field(SECTION, "user", names).map(|field| {
+    let user = lowering.field(section, "user", names).map(|field| {
         lowering.check_user(&field.text, field.span);
         field.text
     });
-    let umask = lowering.typed_or(SECTION, "umask", names, 0o22, octal);
-    let logfile = match lowering.field(SECTION, "logfile", names) {
+    let umask = lowering.typed_or(section, "umask", names, 0o22, octal);
+    let logfile = match lowering.field(section, "logfile", names) {
         Some(field) if field.text == "syslog" => MainLog::Syslog,
         Some(field) => {
             let path = lowering.check_parent_directory("logfile", &field.text, field.span);
@@ -38,21 +39,21 @@ pub(crate) fn lower(lowering: &mut Lowering<'_>) -> Supervisord {
         None => MainLog::File(lowering.normalize_path("supervisord.log")),
     };
     let logfile_maxbytes = lowering.typed_or(
-        SECTION,
+        section,
         "logfile_maxbytes",
         names,
         50 * 1024 * 1024,
         byte_size,
     );
-    let logfile_backups = lowering.typed_or(SECTION, "logfile_backups", names, 10, integer);
+    let logfile_backups = lowering.typed_or(section, "logfile_backups", names, 10, integer);
     let loglevel = lowering.typed_or(
-        SECTION,
+        section,
         "loglevel",
         names,
         svc_schema::LogLevel::Info,
         loglevel,
     );
-    let pidfile = match lowering.field(SECTION, "pidfile", names) {
+    let pidfile = match lowering.field(section, "pidfile", names) {
         Some(field) => {
             let path = lowering.check_parent_directory("pidfile", &field.text, field.span);
             lowering.normalize_path(&path)
@@ -60,18 +61,18 @@ pub(crate) fn lower(lowering: &mut Lowering<'_>) -> Supervisord {
         None => lowering.normalize_path("supervisord.pid"),
     };
     let identifier = lowering
-        .field(SECTION, "identifier", names)
+        .field(section, "identifier", names)
         .map_or_else(|| "supervisor".to_string(), |field| field.text);
-    let nodaemon = lowering.typed_or(SECTION, "nodaemon", names, false, boolean);
-    let silent = lowering.typed_or(SECTION, "silent", names, false, boolean);
-    let childlogdir = match lowering.field(SECTION, "childlogdir", names) {
+    let nodaemon = lowering.typed_or(section, "nodaemon", names, false, boolean);
+    let silent = lowering.typed_or(section, "silent", names, false, boolean);
+    let childlogdir = match lowering.field(section, "childlogdir", names) {
         Some(field) => lowering.check_directory("childlogdir", &field.text, field.span),
         None => lowering.host.temp_dir(),
     };
-    let nocleanup = lowering.typed_or(SECTION, "nocleanup", names, false, boolean);
-    let strip_ansi = lowering.typed_or(SECTION, "strip_ansi", names, false, boolean);
+    let nocleanup = lowering.typed_or(section, "nocleanup", names, false, boolean);
+    let strip_ansi = lowering.typed_or(section, "strip_ansi", names, false, boolean);
 
-    let environment = environment(lowering, names);
+    let environment = environment(lowering, section, names);
     lowering.supervisord_env = std::rc::Rc::new(environment.clone());
 
     Supervisord {
@@ -98,9 +99,10 @@ pub(crate) fn lower(lowering: &mut Lowering<'_>) -> Supervisord {
 /// `environment=`: expanded by `get()` and again by `expand()`, then parsed.
 fn environment(
     lowering: &mut Lowering<'_>,
+    section: Option<&Section>,
     names: Option<&Names>,
 ) -> indexmap::IndexMap<String, String> {
-    let Some(field) = lowering.field(SECTION, "environment", names) else {
+    let Some(field) = lowering.field(section, "environment", names) else {
         return Default::default();
     };
     let second = lowering
@@ -112,8 +114,7 @@ fn environment(
         return Default::default();
     };
     let raw = lowering
-        .document
-        .get(SECTION, "environment")
+        .entry(section, "environment")
         .map(|entry| entry.value.clone())
         .unwrap_or(again);
     parse_environment_field(lowering, &text, &raw)
