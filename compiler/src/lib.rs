@@ -136,8 +136,8 @@ pub fn compile(path: &Path, host: &dyn Host, options: &CompileOptions) -> Compil
         &mut diagnostics,
     );
     let mut document = Document::default();
-    if let Some(source) = sources.get(main).cloned() {
-        ini::parse_into(&mut document, &source, &mut diagnostics);
+    if let Some(source) = sources.get(main) {
+        ini::parse_into(&mut document, source, &mut diagnostics);
     }
     let context = Context {
         here: paths::dirname(&absolute).into(),

@@ -168,10 +168,10 @@ fn read_included(
     let absolute = paths::normpath(&path.to_string_lossy());
     let rereading_main = absolute == main_absolute;
     let id = decode(bytes, sources, path, absolute, diagnostics);
-    let Some(source) = sources.get(id).cloned() else {
+    let Some(source) = sources.get(id) else {
         return;
     };
-    let outcome = parse_into(document, &source, diagnostics);
+    let outcome = parse_into(document, source, diagnostics);
     for header in outcome
         .include_headers
         .into_iter()

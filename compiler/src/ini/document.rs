@@ -3,12 +3,20 @@
 //! Duplicate sections merge into the first one (later keys win); duplicate keys replace
 //! the earlier value and keep a record of it for the `duplicate_key` lint. `[DEFAULT]` keys
 //! are looked up behind every section's own keys.
+//!
+//! Key names are interned: every entry with the same (lower-cased) key shares one
+//! `Arc<str>`, which the entry and its map slot both hold.
+
+use std::sync::Arc;
 
 use indexmap::IndexMap;
 
 /// An insertion-ordered map by name. Keys come from configuration files, which are trusted
 /// input of one compilation, so a fast non-cryptographic hash is used.
 pub type Map<V> = IndexMap<String, V, rustc_hash::FxBuildHasher>;
+
+/// The keys of a section (or of `[DEFAULT]`) by name, in first-definition order.
+pub type Entries = IndexMap<Arc<str>, Entry, rustc_hash::FxBuildHasher>;
 use svc_schema::{Origin, SourceId, Span};
 
 use crate::ini::Value;
@@ -17,7 +25,7 @@ use crate::ini::Value;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
     /// The key, lower-cased as configparser's `optionxform` does.
-    pub key: String,
+    pub key: Arc<str>,
     /// Span of the key as written.
     pub key_span: Span,
     /// The value.
@@ -40,7 +48,7 @@ pub struct Section {
     /// Span of the name inside each `[...]` header that opened it, in reading order.
     pub headers: Vec<Span>,
     /// Its own keys in first-definition order.
-    pub entries: Map<Entry>,
+    pub entries: Entries,
     /// `origin()`, computed once (after reading is complete).
     pub(crate) origin: std::cell::OnceCell<Origin>,
 }
@@ -60,7 +68,7 @@ impl Section {
                 keys: std::sync::Arc::new(
                     self.entries
                         .values()
-                        .map(|entry| (entry.key.clone(), entry.value.span()))
+                        .map(|entry| (entry.key.to_string(), entry.value.span()))
                         .collect(),
                 ),
             })
@@ -74,12 +82,15 @@ pub struct Document {
     /// Sections in first-definition order (what `parser.sections()` returns).
     pub sections: Map<Section>,
     /// `[DEFAULT]` keys.
-    pub defaults: Map<Entry>,
+    pub defaults: Entries,
     /// Span of each `[DEFAULT]` header.
     pub default_headers: Vec<Span>,
-    /// `(section, key)` of values read since the last `expand_here` that contain
-    /// `%(here)s`: the only ones the next `expand_here` can change.
-    pub(crate) here_pending: Vec<(String, String)>,
+    /// `(section index, entry index)` of values read since the last `expand_here` that
+    /// contain `%(here)s`: the only ones the next `expand_here` can change. (Sections and
+    /// entries are never removed, so indices stay valid.)
+    pub(crate) here_pending: Vec<(usize, usize)>,
+    /// Every key name read so far, for interning.
+    key_names: rustc_hash::FxHashSet<Arc<str>>,
 }
 
 impl Document {
@@ -98,8 +109,27 @@ impl Document {
         section.entries.get(key).or_else(|| self.defaults.get(key))
     }
 
+    /// The shared name of a key as written: lower-cased like configparser's `optionxform`
+    /// (`str.lower()`), interned.
+    pub(crate) fn key_name(&mut self, written: &str) -> Arc<str> {
+        let lowered = if written
+            .bytes()
+            .any(|b| b.is_ascii_uppercase() || !b.is_ascii())
+        {
+            std::borrow::Cow::Owned(written.to_lowercase())
+        } else {
+            std::borrow::Cow::Borrowed(written)
+        };
+        if let Some(name) = self.key_names.get(&*lowered) {
+            return Arc::clone(name);
+        }
+        let name: Arc<str> = Arc::from(&*lowered);
+        self.key_names.insert(Arc::clone(&name));
+        name
+    }
+
     /// Every section's own keys by section name, then `[DEFAULT]`'s under `"DEFAULT"`.
-    pub fn all_entries(&self) -> impl Iterator<Item = (&str, &Map<Entry>)> {
+    pub fn all_entries(&self) -> impl Iterator<Item = (&str, &Entries)> {
         self.sections
             .values()
             .map(|section| (section.name.as_str(), &section.entries))
@@ -132,11 +162,11 @@ impl Document {
         {
             // Values replaced before contain no `%(here)s` any more, so only the values read
             // since the last call can change: the same result without rescanning everything.
-            for (section, key) in pending {
-                if let Some(entry) = self
+            for (section, entry) in pending {
+                if let Some((_, entry)) = self
                     .sections
-                    .get_mut(&section)
-                    .and_then(|s| s.entries.get_mut(&key))
+                    .get_index_mut(section)
+                    .and_then(|(_, s)| s.entries.get_index_mut(entry))
                     && entry.value.text.contains(HERE)
                 {
                     entry.value = entry.value.replace(HERE, here);
@@ -155,7 +185,7 @@ impl Document {
                 .collect();
             for mut entry in inherited {
                 entry.from_default = true;
-                section.entries.insert(entry.key.clone(), entry);
+                section.entries.insert(Arc::clone(&entry.key), entry);
             }
             for entry in section.entries.values_mut() {
                 if entry.value.text.contains(HERE) {

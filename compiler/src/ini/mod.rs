@@ -15,7 +15,7 @@ mod line;
 mod parse;
 mod value;
 
-pub use document::{Document, Entry, Section};
+pub use document::{Document, Entries, Entry, Section};
 pub use line::{is_py_space, py_strip};
 pub use parse::parse_into;
 pub use value::Value;

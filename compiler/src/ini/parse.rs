@@ -10,7 +10,7 @@ use svc_schema::Span;
 use crate::codes;
 use crate::diagnostic::Diagnostic;
 use crate::ini::Value;
-use crate::ini::document::{Document, Entry, Section};
+use crate::ini::document::{Document, Entries, Entry, Section};
 use crate::ini::line::Line;
 use crate::source::Source;
 
@@ -191,7 +191,7 @@ pub fn parse_into(
             key = OpenKey::Discard;
             continue;
         }
-        let name = raw_key[..key_end].to_lowercase();
+        let name = document.key_name(&raw_key[..key_end]);
         let after = &content[delimiter + 1..];
         let value_offset = after.len() - after.trim_start_matches(crate::ini::is_py_space).len();
         let value_text = &after[value_offset..];
@@ -215,10 +215,7 @@ pub fn parse_into(
             if entry.value.text.contains("%(here)s")
                 && let Target::Section(section) = target
             {
-                let key = entry.key.clone();
-                if let Some((name, _)) = document.sections.get_index(section) {
-                    document.here_pending.push((name.clone(), key));
-                }
+                document.here_pending.push((section, index));
             }
         }
     }
@@ -235,10 +232,7 @@ fn header_name(content: &str) -> Option<(usize, usize)> {
     (close > 1).then_some((1, close))
 }
 
-fn entries_mut(
-    document: &mut Document,
-    target: Target,
-) -> Option<&mut crate::ini::document::Map<Entry>> {
+fn entries_mut(document: &mut Document, target: Target) -> Option<&mut Entries> {
     match target {
         Target::Default => Some(&mut document.defaults),
         Target::Section(section) => document
@@ -259,7 +253,7 @@ fn insert(document: &mut Document, target: Target, mut entry: Entry) -> usize {
     let Some(map) = entries_mut(document, target) else {
         return 0;
     };
-    match map.entry(entry.key.clone()) {
+    match map.entry(std::sync::Arc::clone(&entry.key)) {
         indexmap::map::Entry::Occupied(mut slot) => {
             let previous = slot.get();
             entry.replaced = previous.replaced.clone();

@@ -20,12 +20,7 @@ use crate::lints::LintContext;
 
 pub(crate) fn check(context: &LintContext<'_>, diagnostics: &mut Vec<Diagnostic>) {
     for header in &context.document.default_headers {
-        let keys: Vec<&str> = context
-            .document
-            .defaults
-            .keys()
-            .map(String::as_str)
-            .collect();
+        let keys: Vec<&str> = context.document.defaults.keys().map(|key| &**key).collect();
         diagnostics.push(
             Diagnostic::new(
                 &codes::LINT_DEFAULT_SECTION,

@@ -95,17 +95,17 @@ pub(crate) fn check(context: &LintContext<'_>, diagnostics: &mut Vec<Diagnostic>
             continue;
         }
         for entry in section.entries.values().filter(|e| !e.from_default) {
-            if !KEYS.contains(&entry.key.as_str()) {
+            if !KEYS.contains(&&*entry.key) {
                 continue;
             }
-            if entry.key == "command" && runs_in_shell(&entry.value.text) {
+            if &*entry.key == "command" && runs_in_shell(&entry.value.text) {
                 continue;
             }
             let Some((start, end, name)) = find_variable(&entry.value.text) else {
                 continue;
             };
             let written = &entry.value.text[start..end];
-            let help = if entry.key == "command" {
+            let help = if &*entry.key == "command" {
                 format!(
                     "write %(ENV_{name})s to use supervisord's environment, or run the command through `sh -c`"
                 )

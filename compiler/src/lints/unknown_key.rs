@@ -121,7 +121,7 @@ pub(crate) fn check(context: &LintContext<'_>, diagnostics: &mut Vec<Diagnostic>
         for entry in section.entries.values().filter(|e| !e.from_default) {
             if known
                 .iter()
-                .any(|list| list.binary_search(&entry.key.as_str()).is_ok())
+                .any(|list| list.binary_search(&&*entry.key).is_ok())
             {
                 continue;
             }

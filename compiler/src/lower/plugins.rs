@@ -94,11 +94,11 @@ pub(crate) fn lower(lowering: &mut Lowering<'_>, prefix: &str, factory_key: &str
         };
         let mut extras = IndexMap::new();
         for entry in document.keys(&section.name) {
-            if entry.key == factory_key {
+            if &*entry.key == factory_key {
                 continue;
             }
             if let Some(field) = lowering.field(section, &entry.key, Some(&names)) {
-                extras.insert(entry.key.clone(), field.text);
+                extras.insert(entry.key.to_string(), field.text);
             }
         }
         plugins.push(Plugin {
