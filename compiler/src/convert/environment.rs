@@ -8,6 +8,8 @@
 //! `A=x y` sets A to `x` (the `y` is the skipped separator), `A=aé` sets A to `a`, and
 //! `#` starts a comment that runs to the end of the line.
 
+use std::borrow::Cow;
+
 use indexmap::IndexMap;
 
 use super::Problem;
@@ -15,10 +17,21 @@ use crate::codes;
 
 /// One token and where it is in the text.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Token {
-    text: String,
+struct Token<'t> {
+    /// The token: a slice of the text, unless a comment inside a word split it.
+    text: Cow<'t, str>,
     start: usize,
     end: usize,
+}
+
+impl<'t> Token<'t> {
+    fn slice(text: &'t str, start: usize, end: usize) -> Token<'t> {
+        Token {
+            text: Cow::Borrowed(&text[start..end]),
+            start,
+            end,
+        }
+    }
 }
 
 /// The result of parsing an environment value.
@@ -42,111 +55,126 @@ fn is_shlex_space(c: char) -> bool {
 }
 
 /// Legacy-mode `shlex.shlex` tokens of `text` (with the extra word characters).
-fn tokenize(text: &str, dropped: &mut Vec<(usize, usize)>) -> Result<Vec<Token>, (usize, String)> {
+fn tokenize<'t>(
+    text: &'t str,
+    dropped: &mut Vec<(usize, usize)>,
+) -> Result<Vec<Token<'t>>, (usize, String)> {
     enum State {
         Space,
         Word,
         Quote(char),
     }
-    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let mut chars = text.char_indices();
     let mut tokens = Vec::new();
     let mut state = State::Space;
-    let mut current = String::new();
+    // The current token starts at `current_start`; its text is `text[segment_start..]`,
+    // after `split_word` when a comment inside the word cut it in two.
     let mut current_start = 0;
-    let mut i = 0;
-    // Skips a `#` comment up to and including the next newline (shlex's readline()).
-    let skip_comment = |i: &mut usize, dropped: &mut Vec<(usize, usize)>| {
-        let start = chars[*i].0;
-        while *i < chars.len() && chars[*i].1 != '\n' {
-            *i += 1;
+    let mut segment_start = 0;
+    let mut split_word: Option<String> = None;
+    // Skips a `#` comment up to and including the next newline (shlex's readline());
+    // returns where the text after it starts.
+    let mut skip_comment = |start: usize, chars: &mut std::str::CharIndices<'_>| {
+        let mut end = text.len();
+        for (at, c) in chars.by_ref() {
+            if c == '\n' {
+                end = at;
+                break;
+            }
         }
-        let end = chars.get(*i).map_or(text.len(), |(at, _)| *at);
         dropped.push((start, end));
-        *i += 1;
+        (end + 1).min(text.len())
     };
-    while i < chars.len() {
-        let (at, c) = chars[i];
+    while let Some((at, c)) = chars.next() {
         match state {
-            State::Space => {
-                if is_shlex_space(c) {
-                    i += 1;
-                } else if c == '#' {
-                    skip_comment(&mut i, dropped);
-                } else if is_word_char(c) {
-                    current.push(c);
+            State::Space => match c {
+                c if is_shlex_space(c) => {}
+                '#' => {
+                    skip_comment(at, &mut chars);
+                }
+                c if is_word_char(c) => {
                     current_start = at;
+                    segment_start = at;
                     state = State::Word;
-                    i += 1;
-                } else if c == '"' || c == '\'' {
-                    current.push(c);
+                }
+                '"' | '\'' => {
                     current_start = at;
                     state = State::Quote(c);
-                    i += 1;
-                } else {
-                    tokens.push(Token {
-                        text: c.to_string(),
-                        start: at,
-                        end: at + c.len_utf8(),
-                    });
-                    i += 1;
                 }
-            }
+                _ => tokens.push(Token::slice(text, at, at + c.len_utf8())),
+            },
             State::Quote(quote) => {
-                current.push(c);
-                i += 1;
                 if c == quote {
-                    tokens.push(Token {
-                        text: std::mem::take(&mut current),
-                        start: current_start,
-                        end: at + 1,
-                    });
+                    tokens.push(Token::slice(text, current_start, at + 1));
                     state = State::Space;
                 }
             }
-            State::Word => {
-                if is_shlex_space(c) {
-                    tokens.push(Token {
-                        text: std::mem::take(&mut current),
-                        start: current_start,
-                        end: at,
-                    });
+            State::Word => match c {
+                c if is_shlex_space(c) => {
+                    tokens.push(word(
+                        text,
+                        current_start,
+                        segment_start,
+                        at,
+                        &mut split_word,
+                    ));
                     state = State::Space;
-                    i += 1;
-                } else if c == '#' {
+                }
+                '#' => {
                     // Legacy mode stays in the word after the comment: the word goes on
                     // with whatever follows the newline.
-                    skip_comment(&mut i, dropped);
-                } else if is_word_char(c) || c == '"' || c == '\'' {
-                    current.push(c);
-                    i += 1;
-                } else {
-                    tokens.push(Token {
-                        text: std::mem::take(&mut current),
-                        start: current_start,
-                        end: at,
-                    });
-                    // The pushed-back character comes out as a token of its own.
-                    tokens.push(Token {
-                        text: c.to_string(),
-                        start: at,
-                        end: at + c.len_utf8(),
-                    });
-                    state = State::Space;
-                    i += 1;
+                    split_word
+                        .get_or_insert_with(String::new)
+                        .push_str(&text[segment_start..at]);
+                    segment_start = skip_comment(at, &mut chars);
                 }
-            }
+                c if is_word_char(c) || c == '"' || c == '\'' => {}
+                _ => {
+                    tokens.push(word(
+                        text,
+                        current_start,
+                        segment_start,
+                        at,
+                        &mut split_word,
+                    ));
+                    // The pushed-back character comes out as a token of its own.
+                    tokens.push(Token::slice(text, at, at + c.len_utf8()));
+                    state = State::Space;
+                }
+            },
         }
     }
     match state {
         State::Quote(_) => return Err((current_start, "No closing quotation".into())),
-        State::Word => tokens.push(Token {
-            text: current,
-            start: current_start,
-            end: text.len(),
-        }),
+        State::Word => tokens.push(word(
+            text,
+            current_start,
+            segment_start,
+            text.len(),
+            &mut split_word,
+        )),
         State::Space => {}
     }
     Ok(tokens)
+}
+
+/// The word token `start..end` whose last segment starts at `segment_start`.
+fn word<'t>(
+    text: &'t str,
+    start: usize,
+    segment_start: usize,
+    end: usize,
+    split_word: &mut Option<String>,
+) -> Token<'t> {
+    let last = &text[segment_start.min(end)..end];
+    let text = match split_word.take() {
+        Some(mut before) => {
+            before.push_str(last);
+            Cow::Owned(before)
+        }
+        None => Cow::Borrowed(last),
+    };
+    Token { text, start, end }
 }
 
 /// Parses `text` as supervisord would. On error, the byte offset of the offending token.
@@ -180,7 +208,7 @@ pub fn parse_environment(text: &str) -> Result<EnvironmentParse, (usize, Problem
             ));
         }
         let value = triple[2].text.trim_matches(['\'', '"']).to_string();
-        result.pairs.insert(triple[0].text.clone(), value);
+        result.pairs.insert(triple[0].text.to_string(), value);
         if let Some(separator) = tokens.get(i + 3)
             && separator.text != ","
         {

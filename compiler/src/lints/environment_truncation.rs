@@ -24,23 +24,21 @@ use crate::lints::LintContext;
 
 pub(crate) fn check(context: &LintContext<'_>, diagnostics: &mut Vec<Diagnostic>) {
     let mut seen = std::collections::HashSet::new();
+    // Programs' values were parsed by lowering; `[supervisord]`'s is checked as written.
+    let programs = context
+        .facts
+        .environment_truncations
+        .iter()
+        .map(|(value, text, dropped)| (value, text.as_str(), *dropped));
     let supervisord = context
         .document
         .get("supervisord", "environment")
-        .map(|entry| (entry.value.clone(), entry.value.text.clone()));
-    for (value, text) in context
-        .facts
-        .environments
-        .iter()
-        .cloned()
-        .chain(supervisord)
-    {
-        let Ok(parsed) = parse_environment(&text) else {
-            continue;
-        };
-        let Some((start, end)) = parsed.dropped.first().copied() else {
-            continue;
-        };
+        .and_then(|entry| {
+            let parsed = parse_environment(&entry.value.text).ok()?;
+            let dropped = *parsed.dropped.first()?;
+            Some((&entry.value, entry.value.text.as_str(), dropped))
+        });
+    for (value, text, (start, end)) in programs.chain(supervisord) {
         if !seen.insert(value.span()) {
             continue;
         }

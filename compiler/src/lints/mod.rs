@@ -42,8 +42,10 @@ pub struct LintFacts {
     pub redirected_stderr_logfiles: Vec<(String, Span)>,
     /// `(section, key, span)` of `*_logfile=syslog`.
     pub deprecated_syslog: Vec<(String, String, Span)>,
-    /// `(span, expanded text)` of every program `environment=` value.
-    pub environments: Vec<(crate::ini::Value, String)>,
+    /// `(value, its expansion, the first byte range of the expansion that supervisord
+    /// drops)` of program `environment=` values that lose text (once per distinct
+    /// expansion of a program).
+    pub environment_truncations: Vec<(crate::ini::Value, String, (usize, usize))>,
     /// `(section, span)` of groups that end up with no process.
     pub empty_groups: Vec<(String, Span)>,
     /// `(program section, group section, span in programs=)` for each membership.

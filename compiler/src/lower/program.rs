@@ -183,7 +183,9 @@ pub(crate) fn processes(
     // The program's environment as `ENV_*` names, accumulated over its processes (one
     // shared map; copied only when a process adds or changes a variable).
     let mut program_env: Rc<IndexMap<String, String>> = Rc::new(IndexMap::new());
-    let mut last_environment_text: Option<String> = None;
+    // The last expansion of `environment=` and its variables: the processes of a program
+    // usually expand it alike, and then it is parsed once.
+    let mut last_environment: Option<(String, IndexMap<String, String>)> = None;
     let mut missing_command_reported = false;
     let origin = section.origin();
     let environment_key = crate::expand::KeyName {
@@ -203,14 +205,21 @@ pub(crate) fn processes(
             Some(value) => {
                 let names = per_process.clone().with_env(&program_env);
                 match lowering.expand_value(value, Some(&names), &environment_key) {
-                    Some(text) => {
-                        let environment = parse_environment_field(lowering, &text, value);
-                        if last_environment_text.as_deref() != Some(text.as_str()) {
-                            facts.environments.push((value.clone(), text.clone()));
-                            last_environment_text = Some(text);
+                    Some(text) => match &last_environment {
+                        Some((last_text, variables)) if *last_text == text => variables.clone(),
+                        _ => {
+                            let parsed = parse_environment_field(lowering, &text, value);
+                            if let Some(&dropped) = parsed.dropped.first() {
+                                facts.environment_truncations.push((
+                                    value.clone(),
+                                    text.clone(),
+                                    dropped,
+                                ));
+                            }
+                            last_environment = Some((text, parsed.pairs.clone()));
+                            parsed.pairs
                         }
-                        environment
-                    }
+                    },
                     None => IndexMap::new(),
                 }
             }

@@ -6,7 +6,9 @@
 
 use svc_schema::{MainLog, Supervisord};
 
-use crate::convert::{boolean, byte_size, integer, loglevel, octal, parse_environment};
+use crate::convert::{
+    EnvironmentParse, boolean, byte_size, integer, loglevel, octal, parse_environment,
+};
 use crate::diagnostic::Diagnostic;
 use crate::expand::Names;
 use crate::ini::{Section, Value};
@@ -117,7 +119,7 @@ fn environment(
         .entry(section, "environment")
         .map(|entry| entry.value.clone())
         .unwrap_or(again);
-    parse_environment_field(lowering, &text, &raw)
+    parse_environment_field(lowering, &text, &raw).pairs
 }
 
 /// Parses an `environment=` value, reporting syntax errors on its span.
@@ -127,9 +129,9 @@ pub(crate) fn parse_environment_field(
     lowering: &mut Lowering<'_>,
     text: &str,
     raw: &Value,
-) -> indexmap::IndexMap<String, String> {
+) -> EnvironmentParse {
     match parse_environment(text) {
-        Ok(parsed) => parsed.pairs,
+        Ok(parsed) => parsed,
         Err((at, problem)) => {
             let span = if raw.text == text {
                 let end = text[at..].chars().next().map_or(at, |c| at + c.len_utf8());
