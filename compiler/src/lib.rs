@@ -162,12 +162,7 @@ pub fn compile(path: &Path, host: &dyn Host, options: &CompileOptions) -> Compil
     let (graph, facts, lowering_diagnostics) =
         lower_document(&document, host, options, &context, main);
     diagnostics.extend(lowering_diagnostics);
-    let lint_context = lints::LintContext {
-        document: &document,
-        sources: &sources,
-        graph: &graph,
-        facts: &facts,
-    };
+    let lint_context = lints::LintContext::new(&document, &sources, &graph, &facts);
     diagnostics.extend(lints::run(&lint_context));
     finish(graph, diagnostics, sources, document)
 }

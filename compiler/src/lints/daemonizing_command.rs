@@ -18,7 +18,7 @@
 
 use crate::codes;
 use crate::diagnostic::Diagnostic;
-use crate::lints::{LintContext, distinct_commands, shell};
+use crate::lints::LintContext;
 
 /// Why this argv daemonizes, if it does.
 pub(crate) fn daemonizes(argv: &[String]) -> Option<String> {
@@ -46,14 +46,14 @@ pub(crate) fn daemonizes(argv: &[String]) -> Option<String> {
         return None;
     }
     for (index, arg) in argv.iter().enumerate().skip(1) {
+        if !arg.starts_with('-') {
+            continue;
+        }
         let next = argv.get(index + 1).map(|s| s.to_lowercase());
         let next_yes = matches!(next.as_deref(), Some("yes" | "true" | "on" | "1"));
         let next_no = matches!(next.as_deref(), Some("no" | "false" | "off" | "0"));
         let lower = arg.to_lowercase();
         let flag = lower.trim_start_matches('-');
-        if !lower.starts_with('-') {
-            continue;
-        }
         let backgrounding = matches!(
             flag,
             "daemon" | "daemonize" | "daemonise" | "detach" | "background" | "fork"
@@ -95,12 +95,12 @@ pub(crate) fn daemonizes(argv: &[String]) -> Option<String> {
 }
 
 pub(crate) fn check(context: &LintContext<'_>, diagnostics: &mut Vec<Diagnostic>) {
-    let mut seen = std::collections::HashSet::new();
-    for process in distinct_commands(context.graph) {
-        let Ok(argv) = shell::split(&process.command) else {
+    let mut seen = rustc_hash::FxHashSet::default();
+    for (process, argv) in &context.commands {
+        let Ok(argv) = argv else {
             continue;
         };
-        let Some(reason) = daemonizes(&argv) else {
+        let Some(reason) = daemonizes(argv) else {
             continue;
         };
         let span = process

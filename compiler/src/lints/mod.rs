@@ -27,7 +27,7 @@ mod unparsable_command;
 
 pub use svc_schema::shlex as shell;
 
-use svc_schema::{Graph, Span};
+use svc_schema::{Graph, Process, Span};
 
 use crate::diagnostic::Diagnostic;
 use crate::ini::Document;
@@ -63,6 +63,33 @@ pub struct LintContext<'a> {
     pub graph: &'a Graph,
     /// Facts from lowering.
     pub facts: &'a LintFacts,
+    /// The first process of each distinct command text (the processes of a program
+    /// usually share one command) and that command split as supervisord splits it, for
+    /// the lints that look at commands: each command is split once.
+    pub commands: Vec<(&'a Process, Result<Vec<String>, shell::SplitError>)>,
+}
+
+impl<'a> LintContext<'a> {
+    /// The context of one compilation's lints.
+    pub fn new(
+        document: &'a Document,
+        sources: &'a Sources,
+        graph: &'a Graph,
+        facts: &'a LintFacts,
+    ) -> LintContext<'a> {
+        let mut seen = rustc_hash::FxHashSet::default();
+        let commands = processes(graph)
+            .filter(|process| seen.insert(process.command.as_str()))
+            .map(|process| (process, shell::split(&process.command)))
+            .collect();
+        LintContext {
+            document,
+            sources,
+            graph,
+            facts,
+            commands,
+        }
+    }
 }
 
 /// Runs every lint.
@@ -95,14 +122,7 @@ pub fn run(context: &LintContext<'_>) -> Vec<Diagnostic> {
     diagnostics
 }
 
-/// The first process of each distinct command text (the processes of a program usually
-/// share one command), for lints that look at commands.
-pub(crate) fn distinct_commands(graph: &Graph) -> impl Iterator<Item = &svc_schema::Process> {
-    let mut seen = std::collections::HashSet::new();
-    processes(graph).filter(move |process| seen.insert(process.command.as_str()))
-}
-
 /// Every process in the Graph, for lints over processes.
-pub(crate) fn processes(graph: &Graph) -> impl Iterator<Item = &svc_schema::Process> {
+pub(crate) fn processes(graph: &Graph) -> impl Iterator<Item = &Process> {
     graph.groups.iter().flat_map(|group| group.processes.iter())
 }

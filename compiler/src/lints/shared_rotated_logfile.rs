@@ -19,8 +19,7 @@
 //! **Fix**: put `%(process_num)d` (or `%(process_name)s`) in the path, or set
 //! `*_logfile_maxbytes=0` and rotate externally.
 
-use std::collections::{HashMap, HashSet};
-
+use rustc_hash::{FxHashMap, FxHashSet};
 use svc_schema::{LogFile, Process, Span};
 
 use crate::codes;
@@ -29,8 +28,8 @@ use crate::lints::{LintContext, processes};
 
 pub(crate) fn check(context: &LintContext<'_>, diagnostics: &mut Vec<Diagnostic>) {
     // path -> the first writer: (process, stream name, span of its logfile key)
-    let mut writers: HashMap<&str, (&Process, &str, Option<Span>)> = HashMap::new();
-    let mut reported: HashSet<&str> = HashSet::new();
+    let mut writers: FxHashMap<&str, (&Process, &str, Option<Span>)> = FxHashMap::default();
+    let mut reported: FxHashSet<&str> = FxHashSet::default();
     for process in processes(context.graph) {
         for (stream, name) in [(&process.stdout, "stdout"), (&process.stderr, "stderr")] {
             let LogFile::File(path) = &stream.logfile else {

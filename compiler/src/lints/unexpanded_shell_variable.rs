@@ -98,12 +98,12 @@ pub(crate) fn check(context: &LintContext<'_>, diagnostics: &mut Vec<Diagnostic>
             if !KEYS.contains(&&*entry.key) {
                 continue;
             }
-            if &*entry.key == "command" && runs_in_shell(&entry.value.text) {
-                continue;
-            }
             let Some((start, end, name)) = find_variable(&entry.value.text) else {
                 continue;
             };
+            if &*entry.key == "command" && runs_in_shell(&entry.value.text) {
+                continue;
+            }
             let written = &entry.value.text[start..end];
             let help = if &*entry.key == "command" {
                 format!(

@@ -33,9 +33,10 @@ const TYPED: &[&str] = &[
 fn is_known(name: &str) -> bool {
     EXACT.contains(&name)
         || STARTS.iter().any(|prefix| name.starts_with(prefix))
-        || TYPED
-            .iter()
-            .any(|kind| name.starts_with(&format!("{kind}:")))
+        || TYPED.iter().any(|kind| {
+            name.strip_prefix(kind)
+                .is_some_and(|rest| rest.starts_with(':'))
+        })
 }
 
 fn suggestion(name: &str) -> Option<String> {

@@ -17,18 +17,18 @@
 
 use crate::codes;
 use crate::diagnostic::Diagnostic;
-use crate::lints::{LintContext, distinct_commands, shell};
+use crate::lints::LintContext;
 
 pub(crate) fn check(context: &LintContext<'_>, diagnostics: &mut Vec<Diagnostic>) {
-    let mut seen = std::collections::HashSet::new();
-    for process in distinct_commands(context.graph) {
+    let mut seen = rustc_hash::FxHashSet::default();
+    for (process, argv) in &context.commands {
         let written = process.origin.keys.get("command").and_then(|span| {
             context
                 .sources
                 .get(span.source)
                 .map(|source| source.slice(*span))
         });
-        let problem = match shell::split(&process.command) {
+        let problem = match argv {
             Err(error) => format!("can't parse command: {}", error.message()),
             // An empty result from a non-empty value means its expansion failed, which is
             // reported already.
