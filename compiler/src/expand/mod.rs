@@ -67,9 +67,11 @@ pub fn expand(
             let warnings = formatted
                 .references
                 .iter()
-                .filter(|reference| names.get(&reference.name).is_none())
                 .filter_map(|reference| {
                     let var = reference.name.strip_prefix("ENV_")?;
+                    if names.get(reference.name).is_some() {
+                        return None;
+                    }
                     Some(
                         unset_env(value, reference.start, reference.end, var, key)
                             .severity(Severity::Warning),

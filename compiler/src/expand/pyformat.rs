@@ -19,22 +19,22 @@ pub enum NameValue {
 
 /// One `%(name)...` reference in a format string.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reference {
+pub struct Reference<'f> {
     /// Byte offset of the `%`.
     pub start: usize,
     /// Byte offset after the conversion type.
     pub end: usize,
-    /// The name between the parentheses.
-    pub name: String,
+    /// The name between the parentheses (a slice of the format string).
+    pub name: &'f str,
 }
 
 /// A successful expansion.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Formatted {
+pub struct Formatted<'f> {
     /// The expanded text.
     pub text: String,
     /// Every name reference, in order.
-    pub references: Vec<Reference>,
+    pub references: Vec<Reference<'f>>,
 }
 
 /// What went wrong with one conversion.
@@ -119,10 +119,10 @@ struct Spec {
 ///
 /// Every character of the conversion syntax is ASCII, so the scan works on bytes and copies
 /// the text between conversions as slices.
-pub fn format(
-    format: &str,
+pub fn format<'f>(
+    format: &'f str,
     lookup: impl Fn(&str) -> Option<NameValue>,
-) -> Result<Formatted, Vec<FormatError>> {
+) -> Result<Formatted<'f>, Vec<FormatError>> {
     let bytes = format.as_bytes();
     let mut text = String::with_capacity(format.len());
     let mut references = Vec::new();
@@ -258,11 +258,7 @@ pub fn format(
             });
             continue;
         };
-        references.push(Reference {
-            start,
-            end,
-            name: name.to_string(),
-        });
+        references.push(Reference { start, end, name });
         let Some(value) = lookup(name) else {
             errors.push(FormatError {
                 start,
@@ -271,6 +267,13 @@ pub fn format(
             });
             continue;
         };
+        if let (NameValue::Str(value), 's', None, 0) =
+            (&value, conversion, spec.precision, spec.width)
+        {
+            // The common plain `%(name)s`: copied with no intermediate String.
+            text.push_str(value);
+            continue;
+        }
         match convert(&value, conversion, &spec) {
             Ok(converted) => text.push_str(&converted),
             Err(message) => errors.push(FormatError {

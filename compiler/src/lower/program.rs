@@ -360,16 +360,19 @@ fn stream(
     let target = match lowering.field(section, logfile_key, names) {
         Some(field) => {
             logfile_span = Some(field.span);
-            // supervisord 4.3.0 expands log paths a second time.
-            let again = Value::synthetic(field.span, &field.text);
+            // supervisord 4.3.0 expands log paths a second time (which changes nothing when
+            // no `%` is left).
             let policy = lowering.env_policy();
             let key = crate::expand::KeyName {
                 section: &section.name,
                 key: logfile_key,
             };
             let (text, second_pass) = match names {
-                Some(names) => crate::expand::expand(&again, names, &key, policy),
-                None => (Some(field.text.clone()), Vec::new()),
+                Some(names) if field.text.contains('%') => {
+                    let again = Value::synthetic(field.span, &field.text);
+                    crate::expand::expand(&again, names, &key, policy)
+                }
+                _ => (Some(field.text.clone()), Vec::new()),
             };
             if text.is_none() {
                 lowering.diagnostics.push(
