@@ -65,6 +65,6 @@ pub struct Origin {
     /// The section header (`[program:web]`) the item came from.
     pub section: Option<Span>,
     /// Key name -> span of the value that set it (shared: every process of a program has
-    /// the same map).
-    pub keys: Arc<IndexMap<String, Span>>,
+    /// the same map; the names are shared with the compiler's document).
+    pub keys: Arc<IndexMap<Arc<str>, Span, rustc_hash::FxBuildHasher>>,
 }

@@ -68,7 +68,7 @@ impl Section {
                 keys: std::sync::Arc::new(
                     self.entries
                         .values()
-                        .map(|entry| (entry.key.to_string(), entry.value.span()))
+                        .map(|entry| (Arc::clone(&entry.key), entry.value.span()))
                         .collect(),
                 ),
             })

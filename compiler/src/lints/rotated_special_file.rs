@@ -43,7 +43,12 @@ pub(crate) fn check(context: &LintContext<'_>, diagnostics: &mut Vec<Diagnostic>
             if !path.starts_with("/dev/") || stream.logfile_maxbytes <= 0 || path == "/dev/null" {
                 continue;
             }
-            let Some(span) = process.origin.keys.get(&format!("{name}_logfile")).copied() else {
+            let Some(span) = process
+                .origin
+                .keys
+                .get(format!("{name}_logfile").as_str())
+                .copied()
+            else {
                 continue;
             };
             if seen.insert(span) {
