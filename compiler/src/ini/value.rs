@@ -3,12 +3,13 @@
 //! configparser builds a value from several lines (continuations joined with `\n`, blank
 //! lines kept) and supervisord later replaces `%(here)s` textually when `[include]` is used.
 //! Neither result is a slice of the file, so a [`Value`] keeps pieces: each run of its text
-//! either copies bytes of the source (same length) or replaced a span of it.
+//! either copies bytes of the source (same length) or replaced a span of it. Most values are
+//! one line copied verbatim; they keep only where they start and allocate no piece list.
 
 use svc_schema::{SourceId, Span};
 
 /// One run of a value's text.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Piece {
     /// Where the run starts in `Value::text`.
     text_start: usize,
@@ -33,6 +34,9 @@ pub struct Value {
     pub text: String,
     /// The file it was read from.
     pub source: SourceId,
+    /// Where `text` starts in the source, when `pieces` is empty.
+    start: usize,
+    /// The runs of `text`; empty when all of it is copied from the source at `start`.
     pieces: Vec<Piece>,
 }
 
@@ -42,11 +46,8 @@ impl Value {
         Value {
             text: text.to_string(),
             source,
-            pieces: vec![Piece {
-                text_start: 0,
-                len: text.len(),
-                origin: PieceOrigin::Copied(start),
-            }],
+            start,
+            pieces: Vec::new(),
         }
     }
 
@@ -55,6 +56,7 @@ impl Value {
         Value {
             text: text.to_string(),
             source: span.source,
+            start: 0,
             pieces: vec![Piece {
                 text_start: 0,
                 len: text.len(),
@@ -66,6 +68,9 @@ impl Value {
     /// Appends a continuation line: `\n` then `text` copied from `start`. The newline maps
     /// to the position where the new line's text begins.
     pub fn push_line(&mut self, start: usize, text: &str) {
+        if self.pieces.is_empty() {
+            self.pieces.push(self.whole());
+        }
         let newline_at = self.text.len();
         self.text.push('\n');
         self.pieces.push(Piece {
@@ -87,15 +92,43 @@ impl Value {
     pub fn rstrip(&mut self) {
         let keep = self.text.trim_end_matches(crate::ini::is_py_space).len();
         self.text.truncate(keep);
-        let first = self.pieces.first().cloned();
+        let Some(&first) = self.pieces.first() else {
+            return;
+        };
         self.pieces.retain(|piece| piece.text_start < keep);
         if let Some(last) = self.pieces.last_mut() {
             last.len = last.len.min(keep - last.text_start);
         }
-        if let (true, Some(mut first)) = (self.pieces.is_empty(), first) {
-            first.len = 0;
-            self.pieces.push(first);
+        if self.pieces.is_empty() {
+            self.pieces.push(Piece { len: 0, ..first });
         }
+        // Back to the compact form when one copied run is left.
+        if let [
+            Piece {
+                text_start: 0,
+                origin: PieceOrigin::Copied(start),
+                ..
+            },
+        ] = self.pieces[..]
+        {
+            self.start = start;
+            self.pieces = Vec::new();
+        }
+    }
+
+    /// The whole text as one run copied from `start` (the meaning of empty `pieces`).
+    fn whole(&self) -> Piece {
+        Piece {
+            text_start: 0,
+            len: self.text.len(),
+            origin: PieceOrigin::Copied(self.start),
+        }
+    }
+
+    /// The runs of the text, in order.
+    fn runs(&self) -> impl Iterator<Item = Piece> + '_ {
+        let whole = self.pieces.is_empty().then(|| self.whole());
+        whole.into_iter().chain(self.pieces.iter().copied())
     }
 
     /// The span of the whole value in its source. An empty value is the position where it
@@ -122,6 +155,9 @@ impl Value {
         } else {
             offset
         };
+        if self.pieces.is_empty() {
+            return self.start + offset.min(self.text.len());
+        }
         let piece = self
             .pieces
             .iter()
@@ -153,6 +189,7 @@ impl Value {
         let mut result = Value {
             text: String::with_capacity(self.text.len()),
             source: self.source,
+            start: 0,
             pieces: Vec::new(),
         };
         let mut cursor = 0;
@@ -177,7 +214,7 @@ impl Value {
         if start >= end {
             return;
         }
-        for piece in &from.pieces {
+        for piece in from.runs() {
             let piece_end = piece.text_start + piece.len;
             let lo = piece.text_start.max(start);
             let hi = piece_end.min(end);
