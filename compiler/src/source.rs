@@ -8,6 +8,7 @@
 //! - Sources are never removed: a `SourceId` stays valid for the life of a [`Sources`].
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use svc_schema::{SourceId, Span};
 
@@ -22,19 +23,21 @@ pub struct Source {
     pub absolute: String,
     /// The text (see the module invariant for non-UTF-8 files).
     pub text: String,
-    /// Byte offset of each line start, for offset -> line:column.
-    line_starts: Vec<usize>,
+    /// Byte offset of each line start, for offset -> line:column; computed on the first
+    /// use (only diagnostics being rendered need it).
+    line_starts: OnceLock<Vec<usize>>,
 }
 
 impl Source {
     /// 0-based (line, column in chars) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());
-        let line = match self.line_starts.binary_search(&offset) {
+        let line_starts = self.line_starts.get_or_init(|| line_starts(&self.text));
+        let line = match line_starts.binary_search(&offset) {
             Ok(line) => line,
             Err(next) => next - 1,
         };
-        let start = self.line_starts[line];
+        let start = line_starts[line];
         let column = self
             .text
             .get(start..offset)
@@ -48,6 +51,22 @@ impl Source {
             .get(span.start as usize..span.end as usize)
             .unwrap_or("")
     }
+}
+
+/// Byte offset of each line start of `text` (lines end at `\n`, `\r\n` or a lone `\r`).
+fn line_starts(text: &str) -> Vec<usize> {
+    let mut line_starts = vec![0];
+    let bytes = text.as_bytes();
+    let mut index = 0;
+    while index < bytes.len() {
+        match bytes[index] {
+            b'\n' => line_starts.push(index + 1),
+            b'\r' if bytes.get(index + 1) != Some(&b'\n') => line_starts.push(index + 1),
+            _ => {}
+        }
+        index += 1;
+    }
+    line_starts
 }
 
 /// All files read during one compilation.
@@ -65,23 +84,12 @@ impl Sources {
     /// Registers a file's text and returns its id.
     pub fn add(&mut self, path: &Path, text: String) -> SourceId {
         let id = SourceId(u32::try_from(self.files.len()).unwrap_or(u32::MAX));
-        let mut line_starts = vec![0];
-        let bytes = text.as_bytes();
-        let mut index = 0;
-        while index < bytes.len() {
-            match bytes[index] {
-                b'\n' => line_starts.push(index + 1),
-                b'\r' if bytes.get(index + 1) != Some(&b'\n') => line_starts.push(index + 1),
-                _ => {}
-            }
-            index += 1;
-        }
         self.files.push(Source {
             id,
             absolute: path.to_string_lossy().into_owned(),
             path: path.to_path_buf(),
             text,
-            line_starts,
+            line_starts: OnceLock::new(),
         });
         id
     }
