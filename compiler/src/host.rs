@@ -14,8 +14,9 @@ use std::path::{Path, PathBuf};
 
 use indexmap::IndexMap;
 
-/// The machine as the compiler sees it.
-pub trait Host {
+/// The machine as the compiler sees it. Shared by the compiler's worker threads, hence
+/// `Sync`.
+pub trait Host: Sync {
     /// Reads a whole file.
     fn read(&self, path: &Path) -> io::Result<Vec<u8>>;
     /// Expands a glob pattern with Python `glob.glob` semantics (no match for hidden files

@@ -28,7 +28,7 @@ pub mod suggest;
 
 use std::collections::HashSet;
 use std::path::Path;
-use std::rc::Rc;
+use std::sync::Arc;
 
 use indexmap::IndexMap;
 use svc_schema::Graph;
@@ -85,11 +85,11 @@ impl Compilation {
 #[derive(Debug, Clone)]
 pub(crate) struct Context {
     /// Directory of the main file (`%(here)s`).
-    pub here: Rc<str>,
+    pub here: Arc<str>,
     /// `%(host_node_name)s`.
-    pub node_name: Rc<str>,
+    pub node_name: Arc<str>,
     /// The daemon's environment.
-    pub os_env: Rc<IndexMap<String, String>>,
+    pub os_env: Arc<IndexMap<String, String>>,
     /// Working directory.
     pub cwd: String,
     /// How unset `ENV_*` are treated.
@@ -142,7 +142,7 @@ pub fn compile(path: &Path, host: &dyn Host, options: &CompileOptions) -> Compil
     let context = Context {
         here: paths::dirname(&absolute).into(),
         node_name: host.node_name().into(),
-        os_env: Rc::new(host.environment()),
+        os_env: Arc::new(host.environment()),
         cwd,
         policy: if options.host_checks {
             EnvPolicy::Strict
@@ -183,8 +183,8 @@ fn lower_document(
         diagnostics: Vec::new(),
         here: context.here.clone(),
         node_name: context.node_name.clone(),
-        os_env: Rc::clone(&context.os_env),
-        supervisord_env: Rc::new(IndexMap::new()),
+        os_env: Arc::clone(&context.os_env),
+        supervisord_env: Arc::new(IndexMap::new()),
         cwd: context.cwd.clone(),
     };
     let mut facts = lints::LintFacts::default();
@@ -201,14 +201,7 @@ fn lower_document(
         "rpcinterface:",
         "supervisor.rpcinterface_factory",
     );
-    let mut groups = lower::groups::lower(&mut lowering, &mut facts);
-    for group in &mut groups {
-        for process in &mut group.processes {
-            let mut environment = supervisord.environment.clone();
-            environment.extend(std::mem::take(&mut process.environment));
-            process.environment = environment;
-        }
-    }
+    let groups = lower::groups::lower(&mut lowering, &mut facts);
     let inet_http_servers = lower::servers::lower_inet(&mut lowering);
     let unix_http_servers = lower::servers::lower_unix(&mut lowering);
     let supervisorctl = lower::supervisorctl::lower(&mut lowering);

@@ -4,9 +4,9 @@
 //! `[supervisord]` keys see `here` and `ENV_*`, a program's per-process keys also see
 //! `program_name`, `group_name`, `host_node_name`, `process_num`, `numprocs` and the
 //! program's own `environment=` as `ENV_*`. A [`Names`] is one such dict. The environment
-//! layers are shared (`Rc`), so building one per key copies no environment.
+//! layers are shared (`Arc`), so building one per key copies no environment.
 
-use std::rc::Rc;
+use std::sync::Arc;
 
 use indexmap::IndexMap;
 
@@ -26,7 +26,7 @@ pub const SUPERVISOR_NAMES: &[&str] = &[
 #[derive(Debug, Clone, Default)]
 pub struct Names {
     own: Vec<(&'static str, NameValue)>,
-    env: Vec<Rc<IndexMap<String, String>>>,
+    env: Vec<Arc<IndexMap<String, String>>>,
 }
 
 impl Names {
@@ -43,13 +43,13 @@ impl Names {
     }
 
     /// Adds a string name.
-    pub fn with_str(self, name: &'static str, value: impl Into<Rc<str>>) -> Names {
+    pub fn with_str(self, name: &'static str, value: impl Into<Arc<str>>) -> Names {
         self.with(name, NameValue::Str(value.into()))
     }
 
     /// Adds a layer of `ENV_*` names; later layers win.
-    pub fn with_env(mut self, env: &Rc<IndexMap<String, String>>) -> Names {
-        self.env.push(Rc::clone(env));
+    pub fn with_env(mut self, env: &Arc<IndexMap<String, String>>) -> Names {
+        self.env.push(Arc::clone(env));
         self
     }
 
@@ -58,7 +58,7 @@ impl Names {
         if let Some(var) = name.strip_prefix("ENV_")
             && let Some(value) = self.env.iter().rev().find_map(|layer| layer.get(var))
         {
-            return Some(NameValue::Str(Rc::from(value.as_str())));
+            return Some(NameValue::Str(Arc::from(value.as_str())));
         }
         self.own
             .iter()

@@ -12,7 +12,7 @@
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NameValue {
     /// A string (`here`, `program_name`, `ENV_*`, ...), shared.
-    Str(std::rc::Rc<str>),
+    Str(std::sync::Arc<str>),
     /// An integer (`process_num`, `numprocs`).
     Int(i64),
 }

@@ -50,7 +50,7 @@ pub struct Section {
     /// Its own keys in first-definition order.
     pub entries: Entries,
     /// `origin()`, computed once (after reading is complete).
-    pub(crate) origin: std::cell::OnceCell<Origin>,
+    pub(crate) origin: std::sync::OnceLock<Origin>,
 }
 
 impl Section {

@@ -52,6 +52,28 @@ pub struct LintFacts {
     pub group_memberships: Vec<(String, String, Span)>,
 }
 
+impl LintFacts {
+    /// Appends the facts `other` recorded after the ones recorded here.
+    pub fn extend(&mut self, other: LintFacts) {
+        let LintFacts {
+            auto_logs_without_rotation,
+            redirected_stderr_logfiles,
+            deprecated_syslog,
+            environment_truncations,
+            empty_groups,
+            group_memberships,
+        } = other;
+        self.auto_logs_without_rotation
+            .extend(auto_logs_without_rotation);
+        self.redirected_stderr_logfiles
+            .extend(redirected_stderr_logfiles);
+        self.deprecated_syslog.extend(deprecated_syslog);
+        self.environment_truncations.extend(environment_truncations);
+        self.empty_groups.extend(empty_groups);
+        self.group_memberships.extend(group_memberships);
+    }
+}
+
 /// Everything a lint may look at.
 #[derive(Debug)]
 pub struct LintContext<'a> {

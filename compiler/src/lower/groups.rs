@@ -7,7 +7,7 @@
 //! Beyond supervisord: two groups with one name, or two processes with one name in a
 //! group, are errors; supervisord silently keeps only one of them at run time.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use svc_schema::{FcgiSocket, Group, GroupKind, Pool, Span};
 
@@ -91,7 +91,7 @@ fn list_of_strings(text: &str) -> Vec<(usize, &str)> {
 pub(crate) fn lower(lowering: &mut Lowering<'_>, facts: &mut LintFacts) -> Vec<Group> {
     let document = lowering.document;
     let mut groups: Vec<(Group, Span)> = Vec::new();
-    let mut excluded: HashSet<String> = HashSet::new();
+    let mut excluded: FxHashSet<&str> = FxHashSet::default();
 
     for section in document
         .sections
@@ -162,7 +162,7 @@ pub(crate) fn lower(lowering: &mut Lowering<'_>, facts: &mut LintFacts) -> Vec<G
                         continue;
                     }
                 };
-                excluded.insert(target.name.clone());
+                excluded.insert(&target.name);
                 facts.group_memberships.push((
                     target.name.clone(),
                     section.name.clone(),
@@ -185,21 +185,45 @@ pub(crate) fn lower(lowering: &mut Lowering<'_>, facts: &mut LintFacts) -> Vec<G
         ));
     }
 
-    for section in document.sections.values() {
-        if !section.name.starts_with("program:") || excluded.contains(&section.name) {
-            continue;
-        }
-        let name = section_item_name(lowering, section);
-        let names = lowering.here_names();
-        let priority = lowering.typed_or(section, "priority", Some(&names), 999, integer);
-        let processes = program::processes(lowering, section, &name, facts);
-        groups.push(group(
-            name,
-            GroupKind::Program,
-            priority,
-            processes,
-            section,
-        ));
+    // Homogeneous groups are most of a large configuration and independent of each other:
+    // the second half is lowered on a worker thread, and its groups, diagnostics and facts
+    // are appended after the first half's, in the order one pass would have produced them.
+    let programs: Vec<&Section> = document
+        .sections
+        .values()
+        .filter(|s| s.name.starts_with("program:") && !excluded.contains(s.name.as_str()))
+        .collect();
+    let (first, second) = programs.split_at(programs.len() / 2);
+    if second.is_empty() {
+        groups.extend(
+            first
+                .iter()
+                .map(|section| program_group(lowering, section, facts)),
+        );
+    } else {
+        let mut worker_lowering = lowering.fork();
+        let (second_groups, second_lowering, second_facts) = std::thread::scope(|scope| {
+            let worker = scope.spawn(move || {
+                let mut worker_facts = LintFacts::default();
+                let groups: Vec<(Group, Span)> = second
+                    .iter()
+                    .map(|section| program_group(&mut worker_lowering, section, &mut worker_facts))
+                    .collect();
+                (groups, worker_lowering, worker_facts)
+            });
+            groups.extend(
+                first
+                    .iter()
+                    .map(|section| program_group(lowering, section, facts)),
+            );
+            match worker.join() {
+                Ok(lowered) => lowered,
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        });
+        groups.extend(second_groups);
+        lowering.diagnostics.extend(second_lowering.diagnostics);
+        facts.extend(second_facts);
     }
 
     for section in document
@@ -211,7 +235,7 @@ pub(crate) fn lower(lowering: &mut Lowering<'_>, facts: &mut LintFacts) -> Vec<G
     }
 
     for section in document.sections.values() {
-        if !section.name.starts_with("fcgi-program:") || excluded.contains(&section.name) {
+        if !section.name.starts_with("fcgi-program:") || excluded.contains(section.name.as_str()) {
             continue;
         }
         groups.push(fcgi_program(lowering, section, facts));
@@ -221,6 +245,19 @@ pub(crate) fn lower(lowering: &mut Lowering<'_>, facts: &mut LintFacts) -> Vec<G
     let mut groups: Vec<Group> = groups.into_iter().map(|(group, _)| group).collect();
     groups.sort_by(|a, b| (a.priority, &a.name).cmp(&(b.priority, &b.name)));
     groups
+}
+
+/// The homogeneous group of one `[program:x]`.
+fn program_group(
+    lowering: &mut Lowering<'_>,
+    section: &Section,
+    facts: &mut LintFacts,
+) -> (Group, Span) {
+    let name = section_item_name(lowering, section);
+    let names = lowering.here_names();
+    let priority = lowering.typed_or(section, "priority", Some(&names), 999, integer);
+    let processes = program::processes(lowering, section, &name, facts);
+    group(name, GroupKind::Program, priority, processes, section)
 }
 
 fn eventlistener(
@@ -478,7 +515,7 @@ fn parse_socket(
 }
 
 fn check_duplicates(lowering: &mut Lowering<'_>, groups: &[(Group, Span)]) {
-    let mut first: HashMap<&str, Span> = HashMap::new();
+    let mut first: FxHashMap<&str, Span> = FxHashMap::default();
     for (group, span) in groups {
         if let Some(previous) = first.get(group.name.as_str()) {
             let position = |span: &Span| (span.source, span.start);
@@ -499,7 +536,10 @@ fn check_duplicates(lowering: &mut Lowering<'_>, groups: &[(Group, Span)]) {
         } else {
             first.insert(&group.name, *span);
         }
-        let mut seen: HashMap<&str, Span> = HashMap::new();
+        if group.processes.len() < 2 {
+            continue;
+        }
+        let mut seen: FxHashMap<&str, Span> = FxHashMap::default();
         for process in &group.processes {
             let span = process.origin.section.unwrap_or(*span);
             if let Some(previous) = seen.get(process.name.as_str()) {

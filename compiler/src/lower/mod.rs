@@ -6,6 +6,11 @@
 //! never reads. [`Lowering`] is the shared context: it reads a key, expands it with the
 //! key's names, converts it, runs host checks and records every diagnostic.
 //!
+//! Threads: `groups` lowers the second half of the `[program:x]` sections on a scoped worker
+//! thread with a [`Lowering::fork`]; the halves' groups, diagnostics and lint facts are
+//! joined in section order, so the result is the one a single pass gives. Hence the shared
+//! context is `Arc`, and [`Host`] is `Sync`.
+//!
 //! Invariant: lowering never stops at an error. A bad value is reported and replaced by
 //! supervisord's default so that later keys are still checked; the Graph is only handed out
 //! when no error was recorded.
@@ -18,7 +23,7 @@ pub(crate) mod servers;
 pub(crate) mod supervisorctl;
 pub(crate) mod supervisord;
 
-use std::rc::Rc;
+use std::sync::Arc;
 
 use indexmap::IndexMap;
 use svc_schema::Span;
@@ -46,18 +51,34 @@ pub(crate) struct Lowering<'a> {
     pub options: &'a CompileOptions,
     pub diagnostics: Vec<Diagnostic>,
     /// Directory of the main config file (`%(here)s`).
-    pub here: Rc<str>,
+    pub here: Arc<str>,
     /// `%(host_node_name)s`.
-    pub node_name: Rc<str>,
+    pub node_name: Arc<str>,
     /// The daemon's environment at startup.
-    pub os_env: Rc<IndexMap<String, String>>,
-    /// `[supervisord] environment=`, once read (added to `ENV_*` for later sections).
-    pub supervisord_env: Rc<IndexMap<String, String>>,
+    pub os_env: Arc<IndexMap<String, String>>,
+    /// `[supervisord] environment=`, once read (added to `ENV_*` for later sections and under
+    /// every child's environment).
+    pub supervisord_env: Arc<IndexMap<String, String>>,
     /// The working directory, for relative paths.
     pub cwd: String,
 }
 
 impl<'a> Lowering<'a> {
+    /// A lowering with the same context and no diagnostics yet, for a worker thread.
+    pub fn fork(&self) -> Lowering<'a> {
+        Lowering {
+            document: self.document,
+            host: self.host,
+            options: self.options,
+            diagnostics: Vec::new(),
+            here: Arc::clone(&self.here),
+            node_name: Arc::clone(&self.node_name),
+            os_env: Arc::clone(&self.os_env),
+            supervisord_env: Arc::clone(&self.supervisord_env),
+            cwd: self.cwd.clone(),
+        }
+    }
+
     pub fn env_policy(&self) -> EnvPolicy {
         if self.options.host_checks {
             EnvPolicy::Strict

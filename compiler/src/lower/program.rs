@@ -9,8 +9,11 @@
 //!   the program's own environment as `ENV_*` (which accumulates across the processes of a
 //!   program, as supervisord's shared dict does);
 //! - `stdout_logfile`/`stderr_logfile` are expanded twice (a 4.3.0 quirk: `%%` fails there).
+//!
+//! A process's environment in the Graph is `[supervisord] environment=` overlaid with its
+//! program's.
 
-use std::rc::Rc;
+use std::sync::Arc;
 
 use indexmap::IndexMap;
 use svc_schema::{AutoRestart, LogFile, Process, Span, Stream};
@@ -182,7 +185,7 @@ pub(crate) fn processes(
     let mut result = Vec::new();
     // The program's environment as `ENV_*` names, accumulated over its processes (one
     // shared map; copied only when a process adds or changes a variable).
-    let mut program_env: Rc<IndexMap<String, String>> = Rc::new(IndexMap::new());
+    let mut program_env: Arc<IndexMap<String, String>> = Arc::new(IndexMap::new());
     // The last expansion of `environment=` and its variables: the processes of a program
     // usually expand it alike, and then it is parsed once.
     let mut last_environment: Option<(String, IndexMap<String, String>)> = None;
@@ -231,7 +234,7 @@ pub(crate) fn processes(
         {
             let mut grown = (*program_env).clone();
             grown.extend(environment.iter().map(|(k, v)| (k.clone(), v.clone())));
-            program_env = Rc::new(grown);
+            program_env = Arc::new(grown);
         }
         let names = per_process.with_env(&program_env);
         let names = Some(&names);
@@ -314,13 +317,24 @@ pub(crate) fn processes(
             redirect_stderr,
             stdout,
             stderr,
-            environment,
+            environment: child_environment(&lowering.supervisord_env, environment),
             serverurl: serverurl.clone(),
             origin: origin.clone(),
         });
     }
     result.sort_by(|a, b| (a.priority, &a.name).cmp(&(b.priority, &b.name)));
     result
+}
+
+/// A child's environment: `[supervisord] environment=` overlaid with its program's.
+fn child_environment(
+    supervisord: &IndexMap<String, String>,
+    program: IndexMap<String, String>,
+) -> IndexMap<String, String> {
+    let mut environment = IndexMap::with_capacity(supervisord.len() + program.len());
+    environment.extend(supervisord.iter().map(|(k, v)| (k.clone(), v.clone())));
+    environment.extend(program);
+    environment
 }
 
 /// The key names of one output stream.

@@ -75,7 +75,7 @@ pub(crate) fn lower(lowering: &mut Lowering<'_>) -> Supervisord {
     let strip_ansi = lowering.typed_or(section, "strip_ansi", names, false, boolean);
 
     let environment = environment(lowering, section, names);
-    lowering.supervisord_env = std::rc::Rc::new(environment.clone());
+    lowering.supervisord_env = std::sync::Arc::new(environment.clone());
 
     Supervisord {
         logfile,
