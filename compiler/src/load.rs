@@ -10,17 +10,22 @@
 //!   file matched twice is read twice.
 //! - After the main file and after each included file, `%(here)s` is replaced textually in
 //!   every value by that file's directory (`expand_here`), but only when `[include]` exists.
+//!
+//! Threads: the included files are read in order, then parsed each into a document of its
+//! own, the second half on a scoped worker thread; the documents are merged in reading
+//! order, each followed by its `expand_here`, which gives the document one reader going
+//! through the files gives.
 
 use std::path::Path;
 
-use svc_schema::Span;
+use svc_schema::{SourceId, Span};
 
 use crate::Context;
 use crate::codes;
 use crate::diagnostic::Diagnostic;
 use crate::expand::Names;
 use crate::host::Host;
-use crate::ini::{Document, parse_into};
+use crate::ini::{Document, FileOutcome, parse_into};
 use crate::paths;
 use crate::source::Sources;
 
@@ -101,6 +106,7 @@ pub(crate) fn includes(
     let precise = text == entry.value.text;
     let main_absolute = paths::abspath(&main_path.to_string_lossy(), &lowering.cwd);
     let base = paths::dirname(&main_absolute).to_string();
+    let mut files = Vec::new();
     for (offset, pattern) in split_whitespace_with_offsets(&text) {
         let span = if precise {
             entry.value.span_of(offset, offset + pattern.len())
@@ -129,28 +135,111 @@ pub(crate) fn includes(
                     .help("narrow the pattern (e.g. conf.d/*.conf); supervisord reads the file a second time, which changes nothing but is surely not meant"),
                 );
             }
-            read_included(
+            files.extend(read_included(
                 lowering_host,
-                document,
                 sources,
                 &path,
                 span,
                 main_absolute.as_str(),
                 diagnostics,
-            );
+            ));
         }
     }
+    parse_included(document, sources, &files, diagnostics);
 }
 
+/// An included file that was read.
+#[derive(Debug)]
+struct Included {
+    /// Its source.
+    id: SourceId,
+    /// The `files=` pattern that matched it.
+    include_span: Span,
+    /// True if it is the main file, matched a second time.
+    rereading_main: bool,
+    /// Its directory (its `%(here)s`).
+    directory: String,
+}
+
+/// What parsing one included file on its own gave.
+type Parsed = (Document, Vec<Diagnostic>, FileOutcome);
+
+/// Parses the included files, each into a document of its own (the second half on a worker
+/// thread), and merges them into `document` in reading order, each followed by its
+/// `expand_here`: the document configparser and supervisord build reading them one by one.
+fn parse_included(
+    document: &mut Document,
+    sources: &Sources,
+    files: &[Included],
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let parse = |files: &[Included]| -> Vec<Parsed> {
+        files
+            .iter()
+            .map(|file| {
+                let mut parsed = Document::default();
+                let mut parse_diagnostics = Vec::new();
+                let outcome = match sources.get(file.id) {
+                    Some(source) => parse_into(&mut parsed, source, &mut parse_diagnostics),
+                    None => FileOutcome::default(),
+                };
+                (parsed, parse_diagnostics, outcome)
+            })
+            .collect()
+    };
+    let (first, second) = files.split_at(files.len() / 2);
+    std::thread::scope(|scope| {
+        let worker = (!second.is_empty()).then(|| scope.spawn(|| parse(second)));
+        for (file, parsed) in first.iter().zip(parse(first)) {
+            merge_included(document, file, parsed, diagnostics);
+        }
+        let second_parsed = match worker.map(|worker| worker.join()) {
+            Some(Ok(parsed)) => parsed,
+            Some(Err(panic)) => std::panic::resume_unwind(panic),
+            None => Vec::new(),
+        };
+        for (file, parsed) in second.iter().zip(second_parsed) {
+            merge_included(document, file, parsed, diagnostics);
+        }
+    });
+}
+
+/// Adds one parsed included file to `document`.
+fn merge_included(
+    document: &mut Document,
+    file: &Included,
+    (parsed, parse_diagnostics, outcome): Parsed,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    document.merge(parsed);
+    diagnostics.extend(parse_diagnostics);
+    for header in outcome
+        .include_headers
+        .into_iter()
+        .filter(|_| !file.rereading_main)
+    {
+        diagnostics.push(
+            Diagnostic::new(
+                &codes::INCLUDE_NESTED_IGNORED,
+                "this [include] is ignored: included files cannot include others",
+            )
+            .at(header, "ignored")
+            .also(file.include_span, "included from here")
+            .help("move these patterns into the [include] of the main configuration file"),
+        );
+    }
+    document.expand_here(&file.directory);
+}
+
+/// Reads and decodes one included file into `sources`; `None` if it cannot be read.
 fn read_included(
     host: &dyn Host,
-    document: &mut Document,
     sources: &mut Sources,
     path: &Path,
     include_span: Span,
     main_absolute: &str,
     diagnostics: &mut Vec<Diagnostic>,
-) {
+) -> Option<Included> {
     let bytes = match host.read(path) {
         Ok(bytes) => bytes,
         Err(error) => {
@@ -162,33 +251,18 @@ fn read_included(
                 .at(include_span, "matched here")
                 .help("fix the file's permissions or narrow the pattern; supervisord skips this file silently"),
             );
-            return;
+            return None;
         }
     };
     let absolute = paths::normpath(&path.to_string_lossy());
     let rereading_main = absolute == main_absolute;
     let id = decode(bytes, sources, path, absolute, diagnostics);
-    let Some(source) = sources.get(id) else {
-        return;
-    };
-    let outcome = parse_into(document, source, diagnostics);
-    for header in outcome
-        .include_headers
-        .into_iter()
-        .filter(|_| !rereading_main)
-    {
-        diagnostics.push(
-            Diagnostic::new(
-                &codes::INCLUDE_NESTED_IGNORED,
-                "this [include] is ignored: included files cannot include others",
-            )
-            .at(header, "ignored")
-            .also(include_span, "included from here")
-            .help("move these patterns into the [include] of the main configuration file"),
-        );
-    }
-    let directory = paths::dirname(&path.to_string_lossy()).to_string();
-    document.expand_here(&directory);
+    Some(Included {
+        id,
+        include_span,
+        rereading_main,
+        directory: paths::dirname(&path.to_string_lossy()).to_string(),
+    })
 }
 
 /// Python's `str.split()` with the byte offset of each word.

@@ -128,6 +128,58 @@ impl Document {
         name
     }
 
+    /// Adds what was read from a later file into a document of its own, exactly as if
+    /// that file had been read into this one: new sections and keys are appended; an
+    /// existing section gains the headers and keys (a key set again replaces the value and
+    /// records the earlier definitions); `[DEFAULT]` likewise; and the values with
+    /// `%(here)s` wait for the next [`Document::expand_here`].
+    pub(crate) fn merge(&mut self, other: Document) {
+        let Document {
+            sections,
+            defaults,
+            default_headers,
+            here_pending,
+            key_names,
+        } = other;
+        self.key_names.extend(key_names);
+        self.default_headers.extend(default_headers);
+        for entry in defaults.into_values() {
+            insert_entry(&mut self.defaults, entry);
+        }
+        // Index of each of `other`'s sections here and, when it merged into an existing
+        // section, the index here of each of its entries.
+        let mut placed: Vec<(usize, Option<Vec<usize>>)> = Vec::with_capacity(sections.len());
+        for (name, section) in sections {
+            match self.sections.entry(name) {
+                indexmap::map::Entry::Vacant(slot) => {
+                    placed.push((slot.index(), None));
+                    slot.insert(section);
+                }
+                indexmap::map::Entry::Occupied(mut slot) => {
+                    let index = slot.index();
+                    let existing = slot.get_mut();
+                    existing.headers.extend(section.headers);
+                    let entries = section
+                        .entries
+                        .into_values()
+                        .map(|entry| insert_entry(&mut existing.entries, entry))
+                        .collect();
+                    placed.push((index, Some(entries)));
+                }
+            }
+        }
+        for (section, entry) in here_pending {
+            if let Some((index, entries)) = placed.get(section) {
+                let entry = entries
+                    .as_ref()
+                    .map_or(Some(entry), |entries| entries.get(entry).copied());
+                if let Some(entry) = entry {
+                    self.here_pending.push((*index, entry));
+                }
+            }
+        }
+    }
+
     /// Every section's own keys by section name, then `[DEFAULT]`'s under `"DEFAULT"`.
     pub fn all_entries(&self) -> impl Iterator<Item = (&str, &Entries)> {
         self.sections
@@ -192,6 +244,28 @@ impl Document {
                     entry.value = entry.value.replace(HERE, here);
                 }
             }
+        }
+    }
+}
+
+/// Inserts an entry, or replaces the one with its key (the last definition wins, keeping
+/// the first one's position); the replaced definitions, earliest first, are recorded in
+/// `replaced`. Returns the entry's index.
+pub(crate) fn insert_entry(entries: &mut Entries, mut entry: Entry) -> usize {
+    match entries.entry(Arc::clone(&entry.key)) {
+        indexmap::map::Entry::Occupied(mut slot) => {
+            let previous = slot.get();
+            let mut replaced = previous.replaced.clone();
+            replaced.push(previous.key_span);
+            replaced.append(&mut entry.replaced);
+            entry.replaced = replaced;
+            slot.insert(entry);
+            slot.index()
+        }
+        indexmap::map::Entry::Vacant(slot) => {
+            let index = slot.index();
+            slot.insert(entry);
+            index
         }
     }
 }

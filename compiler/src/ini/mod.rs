@@ -17,5 +17,5 @@ mod value;
 
 pub use document::{Document, Entries, Entry, Section};
 pub use line::{is_py_space, py_strip};
-pub use parse::parse_into;
+pub use parse::{FileOutcome, parse_into};
 pub use value::Value;

@@ -10,7 +10,7 @@ use svc_schema::Span;
 use crate::codes;
 use crate::diagnostic::Diagnostic;
 use crate::ini::Value;
-use crate::ini::document::{Document, Entries, Entry, Section};
+use crate::ini::document::{Document, Entries, Entry, Section, insert_entry};
 use crate::ini::line::Line;
 use crate::source::Source;
 
@@ -249,23 +249,10 @@ fn entry_mut(document: &mut Document, target: Target, index: usize) -> Option<&m
 }
 
 /// Inserts (or replaces, last wins) an entry; returns its index.
-fn insert(document: &mut Document, target: Target, mut entry: Entry) -> usize {
-    let Some(map) = entries_mut(document, target) else {
-        return 0;
-    };
-    match map.entry(std::sync::Arc::clone(&entry.key)) {
-        indexmap::map::Entry::Occupied(mut slot) => {
-            let previous = slot.get();
-            entry.replaced = previous.replaced.clone();
-            entry.replaced.push(previous.key_span);
-            slot.insert(entry);
-            slot.index()
-        }
-        indexmap::map::Entry::Vacant(slot) => {
-            let index = slot.index();
-            slot.insert(entry);
-            index
-        }
+fn insert(document: &mut Document, target: Target, entry: Entry) -> usize {
+    match entries_mut(document, target) {
+        Some(entries) => insert_entry(entries, entry),
+        None => 0,
     }
 }
 
@@ -297,6 +284,37 @@ mod tests {
 
     fn value<'d>(document: &'d Document, section: &str, key: &str) -> &'d str {
         &document.get(section, key).expect("key present").value.text
+    }
+
+    #[test]
+    fn a_file_read_alone_and_merged_is_the_file_read_after() {
+        let first = "[DEFAULT]\nd=1\n[a]\nk=1\nx=%(here)s/a\n[b]\nk=2\n";
+        let second =
+            "[b]\nk=3\nK=4\nnew=%(here)s/b\n[DEFAULT]\nd=2\n[c]\nz=1\n  more\n[a]\nx=%(here)s\n";
+        let mut sources = Sources::new();
+        let first = sources.add(Path::new("/one/1.conf"), first.to_string());
+        let second = sources.add(Path::new("/two/2.conf"), second.to_string());
+        let (first, second) = (
+            sources.get(first).expect("added"),
+            sources.get(second).expect("added"),
+        );
+        let mut diagnostics = Vec::new();
+        let mut in_turn = Document::default();
+        parse_into(&mut in_turn, first, &mut diagnostics);
+        in_turn.expand_here("/one");
+        parse_into(&mut in_turn, second, &mut diagnostics);
+        in_turn.expand_here("/two");
+        let mut merged = Document::default();
+        parse_into(&mut merged, first, &mut diagnostics);
+        merged.expand_here("/one");
+        let mut alone = Document::default();
+        parse_into(&mut alone, second, &mut diagnostics);
+        merged.merge(alone);
+        merged.expand_here("/two");
+        assert!(diagnostics.is_empty());
+        assert_eq!(merged, in_turn);
+        assert_eq!(value(&merged, "a", "x"), "/two");
+        assert_eq!(merged.get("b", "k").map(|e| e.replaced.len()), Some(2));
     }
 
     #[test]
