@@ -96,7 +96,7 @@ pub(crate) fn daemonizes(argv: &[String]) -> Option<String> {
 
 pub(crate) fn check(context: &LintContext<'_>, diagnostics: &mut Vec<Diagnostic>) {
     let mut seen = rustc_hash::FxHashSet::default();
-    for (process, argv) in &context.commands {
+    for (process, argv) in context.commands() {
         let Ok(argv) = argv else {
             continue;
         };

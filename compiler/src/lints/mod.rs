@@ -4,6 +4,10 @@
 //! Lints run after lowering, on the merged [`Document`], the (possibly partial) [`Graph`]
 //! and [`LintFacts`], which lowering records when it meets something a lint reports
 //! (supervisord's own parse warnings among them).
+//!
+//! Threads: [`run`] shares the lints between the calling thread and a scoped worker thread;
+//! each lint writes its own list, and the lists are joined in the registry's order, so the
+//! diagnostics do not depend on which thread ran what.
 
 mod auto_log_without_rotation;
 mod daemonizing_command;
@@ -26,6 +30,9 @@ mod unknown_section;
 mod unparsable_command;
 
 pub use svc_schema::shlex as shell;
+
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use svc_schema::{Graph, Process, Span};
 
@@ -85,11 +92,13 @@ pub struct LintContext<'a> {
     pub graph: &'a Graph,
     /// Facts from lowering.
     pub facts: &'a LintFacts,
-    /// The first process of each distinct command text (the processes of a program
-    /// usually share one command) and that command split as supervisord splits it, for
-    /// the lints that look at commands: each command is split once.
-    pub commands: Vec<(&'a Process, Result<Vec<String>, shell::SplitError>)>,
+    /// The first process of each distinct command text and that command split as
+    /// supervisord splits it; see [`LintContext::commands`].
+    commands: OnceLock<Vec<Command<'a>>>,
 }
+
+/// A process and its command split as supervisord splits it.
+pub(crate) type Command<'a> = (&'a Process, Result<Vec<String>, shell::SplitError>);
 
 impl<'a> LintContext<'a> {
     /// The context of one compilation's lints.
@@ -99,49 +108,85 @@ impl<'a> LintContext<'a> {
         graph: &'a Graph,
         facts: &'a LintFacts,
     ) -> LintContext<'a> {
-        let mut seen = rustc_hash::FxHashSet::default();
-        let commands = processes(graph)
-            .filter(|process| seen.insert(process.command.as_str()))
-            .map(|process| (process, shell::split(&process.command)))
-            .collect();
         LintContext {
             document,
             sources,
             graph,
             facts,
-            commands,
+            commands: OnceLock::new(),
         }
+    }
+
+    /// The first process of each distinct command text (the processes of a program
+    /// usually share one command) and that command split, for the lints that look at
+    /// commands: each command is split once, by the first lint that asks.
+    pub(crate) fn commands(&self) -> &[Command<'a>] {
+        self.commands.get_or_init(|| {
+            let mut seen = rustc_hash::FxHashSet::default();
+            processes(self.graph)
+                .filter(|process| seen.insert(process.command.as_str()))
+                .map(|process| (process, shell::split(&process.command)))
+                .collect()
+        })
     }
 }
 
-/// Runs every lint.
+/// One lint: looks at the context and appends what it finds.
+type Lint = fn(&LintContext<'_>, &mut Vec<Diagnostic>);
+
+/// Every lint, in the order their diagnostics are reported.
+const LINTS: &[Lint] = &[
+    inline_comment_truncation::check,
+    unknown_key::check,
+    unknown_section::check,
+    daemonizing_command::check,
+    unauthenticated_inet_server::check,
+    shared_rotated_logfile::check,
+    rotated_special_file::check,
+    startsecs_zero_retries::check,
+    program_in_two_groups::check,
+    unexpanded_shell_variable::check,
+    duplicate_key::check,
+    auto_log_without_rotation::check,
+    redirected_stderr_logfile::check,
+    deprecated_syslog_logfile::check,
+    environment_truncation::check,
+    empty_group::check,
+    unparsable_command::check,
+    missing_rpcinterface::check,
+    default_section::check,
+];
+
+/// Runs every lint. The lints are independent: this thread and a scoped worker thread take
+/// them one at a time, and the diagnostics are put back in the order of [`LINTS`].
 pub fn run(context: &LintContext<'_>) -> Vec<Diagnostic> {
-    let mut diagnostics = Vec::new();
-    let lints: &[fn(&LintContext<'_>, &mut Vec<Diagnostic>)] = &[
-        inline_comment_truncation::check,
-        unknown_key::check,
-        unknown_section::check,
-        daemonizing_command::check,
-        unauthenticated_inet_server::check,
-        shared_rotated_logfile::check,
-        rotated_special_file::check,
-        startsecs_zero_retries::check,
-        program_in_two_groups::check,
-        unexpanded_shell_variable::check,
-        duplicate_key::check,
-        auto_log_without_rotation::check,
-        redirected_stderr_logfile::check,
-        deprecated_syslog_logfile::check,
-        environment_truncation::check,
-        empty_group::check,
-        unparsable_command::check,
-        missing_rpcinterface::check,
-        default_section::check,
-    ];
-    for lint in lints {
-        lint(context, &mut diagnostics);
-    }
-    diagnostics
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let index = next.fetch_add(1, Ordering::Relaxed);
+            let Some(lint) = LINTS.get(index) else {
+                break;
+            };
+            let mut diagnostics = Vec::new();
+            lint(context, &mut diagnostics);
+            done.push((index, diagnostics));
+        }
+        done
+    };
+    let mut done = std::thread::scope(|scope| {
+        let worker = scope.spawn(work);
+        let mut done = work();
+        match worker.join() {
+            Ok(more) => done.extend(more),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+        done
+    });
+    done.sort_by_key(|(index, _)| *index);
+    done.into_iter()
+        .flat_map(|(_, diagnostics)| diagnostics)
+        .collect()
 }
 
 /// Every process in the Graph, for lints over processes.

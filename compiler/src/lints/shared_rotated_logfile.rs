@@ -20,16 +20,26 @@
 //! `*_logfile_maxbytes=0` and rotate externally.
 
 use rustc_hash::{FxHashMap, FxHashSet};
-use svc_schema::{LogFile, Process, Span};
+use svc_schema::{LogFile, Process};
 
 use crate::codes;
 use crate::diagnostic::Diagnostic;
 use crate::lints::{LintContext, processes};
 
 pub(crate) fn check(context: &LintContext<'_>, diagnostics: &mut Vec<Diagnostic>) {
-    // path -> the first writer: (process, stream name, span of its logfile key)
-    let mut writers: FxHashMap<&str, (&Process, &str, Option<Span>)> = FxHashMap::default();
+    // path -> the first writer: (process, stream name)
+    let writers_at_most = 2 * processes(context.graph).count();
+    let mut writers: FxHashMap<&str, (&Process, &str)> =
+        FxHashMap::with_capacity_and_hasher(writers_at_most, Default::default());
     let mut reported: FxHashSet<&str> = FxHashSet::default();
+    let logfile_span = |process: &Process, name: &str| {
+        let key = if name == "stdout" {
+            "stdout_logfile"
+        } else {
+            "stderr_logfile"
+        };
+        process.origin.keys.get(key).copied()
+    };
     for process in processes(context.graph) {
         for (stream, name) in [(&process.stdout, "stdout"), (&process.stderr, "stderr")] {
             let LogFile::File(path) = &stream.logfile else {
@@ -38,16 +48,12 @@ pub(crate) fn check(context: &LintContext<'_>, diagnostics: &mut Vec<Diagnostic>
             if path.starts_with("/dev/") || stream.logfile_maxbytes <= 0 {
                 continue;
             }
-            let key = if name == "stdout" {
-                "stdout_logfile"
-            } else {
-                "stderr_logfile"
-            };
-            let span = process.origin.keys.get(key).copied();
-            let Some(&(first, first_name, first_span)) = writers.get(path.as_str()) else {
-                writers.insert(path, (process, name, span));
+            let Some(&(first, first_name)) = writers.get(path.as_str()) else {
+                writers.insert(path, (process, name));
                 continue;
             };
+            let span = logfile_span(process, name);
+            let first_span = logfile_span(first, first_name);
             let Some(primary) = span.or(first_span) else {
                 continue;
             };

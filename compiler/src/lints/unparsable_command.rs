@@ -21,7 +21,7 @@ use crate::lints::LintContext;
 
 pub(crate) fn check(context: &LintContext<'_>, diagnostics: &mut Vec<Diagnostic>) {
     let mut seen = rustc_hash::FxHashSet::default();
-    for (process, argv) in &context.commands {
+    for (process, argv) in context.commands() {
         let written = process.origin.keys.get("command").and_then(|span| {
             context
                 .sources
