@@ -183,18 +183,35 @@ impl Value {
     /// Python's `text.replace(pattern, replacement)`, keeping the map: every replaced
     /// occurrence maps to the span of the text it replaced.
     pub fn replace(&self, pattern: &str, replacement: &str) -> Value {
-        if pattern.is_empty() || !self.text.contains(pattern) {
+        let Some(first) = pattern.chars().next() else {
+            return self.clone();
+        };
+        // Values are short and the pattern rare: finding its first character (memchr) and
+        // comparing is cheaper than setting up a substring searcher.
+        let mut from = 0;
+        let found = std::iter::from_fn(|| {
+            while let Some(offset) = self.text[from..].find(first) {
+                let at = from + offset;
+                if self.text[at..].starts_with(pattern) {
+                    from = at + pattern.len();
+                    return Some(at);
+                }
+                from = at + first.len_utf8();
+            }
+            None
+        });
+        let mut found = found.peekable();
+        if found.peek().is_none() {
             return self.clone();
         }
         let mut result = Value {
-            text: String::with_capacity(self.text.len()),
+            text: String::with_capacity(self.text.len() + replacement.len()),
             source: self.source,
             start: 0,
-            pieces: Vec::new(),
+            pieces: Vec::with_capacity(self.pieces.len() + 3),
         };
         let mut cursor = 0;
-        while let Some(found) = self.text[cursor..].find(pattern) {
-            let at = cursor + found;
+        for at in found {
             result.copy_range(self, cursor, at);
             let span = self.span_of(at, at + pattern.len());
             result.pieces.push(Piece {
