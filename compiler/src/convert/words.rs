@@ -106,12 +106,19 @@ pub enum LogTarget {
 }
 
 /// `logfile_name` without its directory check.
-pub fn logfile_target(text: &str) -> LogTarget {
-    match text.to_lowercase().as_str() {
-        "none" | "off" => LogTarget::None,
-        "auto" => LogTarget::Auto,
-        "syslog" => LogTarget::Syslog,
-        _ => LogTarget::Path(text.to_string()),
+pub fn logfile_target(text: String) -> LogTarget {
+    // supervisord compares `text.lower()`. The only non-ASCII character that lower-cases to
+    // an ASCII letter is the Kelvin sign (to `k`, in none of these words), so an ASCII
+    // case-insensitive comparison is the same test, without lower-casing a copy of a path.
+    let is = |word: &str| text.eq_ignore_ascii_case(word);
+    if is("none") || is("off") {
+        LogTarget::None
+    } else if is("auto") {
+        LogTarget::Auto
+    } else if is("syslog") {
+        LogTarget::Syslog
+    } else {
+        LogTarget::Path(text)
     }
 }
 
@@ -195,6 +202,22 @@ pub fn url(text: &str) -> Result<String, Problem> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn logfile_targets_ignore_case() {
+        assert_eq!(logfile_target("NONE".into()), LogTarget::None);
+        assert_eq!(logfile_target("Off".into()), LogTarget::None);
+        assert_eq!(logfile_target("AuTo".into()), LogTarget::Auto);
+        assert_eq!(logfile_target("SYSLOG".into()), LogTarget::Syslog);
+        assert_eq!(
+            logfile_target("\u{ff2e}\u{ff2f}\u{ff2e}\u{ff25}".into()),
+            LogTarget::Path("\u{ff2e}\u{ff2f}\u{ff2e}\u{ff25}".into())
+        );
+        assert_eq!(
+            logfile_target("/var/log/none".into()),
+            LogTarget::Path("/var/log/none".into())
+        );
+    }
 
     #[test]
     fn booleans() {

@@ -271,13 +271,13 @@ fn eventlistener(
     let names = Some(&names);
     let priority = lowering.typed_or(section, "priority", names, -1, integer);
     let buffer_size = match lowering.typed(section, "buffer_size", names, integer) {
-        Some((size, field)) if size < 1 => {
+        Some((size, span)) if size < 1 => {
             lowering.diagnostics.push(
                 Diagnostic::new(
                     &codes::EVENTLISTENER_INVALID_BUFFER_SIZE,
                     format!("[{sect}] section sets invalid buffer_size ({size})"),
                 )
-                .at(field.span, "must be 1 or more")
+                .at(span, "must be 1 or more")
                 .help("set buffer_size to the number of events to queue, such as 10"),
             );
             10
@@ -342,13 +342,13 @@ fn eventlistener(
         }
     }
     events.sort();
-    if let Some((true, field)) = lowering.typed(section, "redirect_stderr", names, boolean) {
+    if let Some((true, span)) = lowering.typed(section, "redirect_stderr", names, boolean) {
         lowering.diagnostics.push(
             Diagnostic::new(
                 &codes::EVENTLISTENER_REDIRECT_STDERR,
                 format!("[{sect}] sets redirect_stderr=true, which would interfere with the eventlistener protocol"),
             )
-            .at(field.span, "not allowed for event listeners")
+            .at(span, "not allowed for event listeners")
             .help("remove redirect_stderr: a listener's stdout is the protocol channel"),
         );
     }
@@ -392,13 +392,13 @@ fn fcgi_program(
         lowering.check_user(&field.text, field.span);
     }
     let backlog = match lowering.typed(section, "socket_backlog", Some(&names), integer) {
-        Some((backlog, field)) if !(1..=65535).contains(&backlog) => {
+        Some((backlog, span)) if !(1..=65535).contains(&backlog) => {
             lowering.diagnostics.push(
                 Diagnostic::new(
                     &codes::FCGI_INVALID_SOCKET_BACKLOG,
                     format!("Invalid socket_backlog value {backlog}"),
                 )
-                .at(field.span, "must be 1-65535")
+                .at(span, "must be 1-65535")
                 .help("remove socket_backlog to use the system default, or set 1-65535"),
             );
             None
@@ -408,12 +408,12 @@ fn fcgi_program(
     };
     let owner = lowering
         .typed(section, "socket_owner", Some(&names), owner_spec)
-        .map(|(spec, field)| {
-            lowering.check_user(&spec.user, field.span);
+        .map(|(spec, span)| {
+            lowering.check_user(&spec.user, span);
             if let Some(group) = &spec.group {
-                lowering.check_group(group, field.span);
+                lowering.check_group(group, span);
             }
-            (spec, field)
+            (spec, span)
         });
     let mode = lowering.typed(section, "socket_mode", Some(&names), octal);
     let socket_names = names.clone().with_str("program_name", name.clone());
@@ -441,14 +441,14 @@ fn fcgi_program(
     (fcgi, span)
 }
 
-type OwnerField = (svc_schema::OwnerSpec, crate::lower::Field);
+type OwnerField = (svc_schema::OwnerSpec, Span);
 
 fn parse_socket(
     lowering: &mut Lowering<'_>,
     section: &str,
     field: &crate::lower::Field,
     owner: Option<OwnerField>,
-    mode: Option<(u32, crate::lower::Field)>,
+    mode: Option<(u32, Span)>,
     backlog: Option<i64>,
 ) -> Option<FcgiSocket> {
     let invalid = |lowering: &mut Lowering<'_>, message: String| {
@@ -479,8 +479,8 @@ fn parse_socket(
     if owner.is_some() || mode.is_some() {
         let span = owner
             .as_ref()
-            .map(|(_, f)| f.span)
-            .or(mode.as_ref().map(|(_, f)| f.span))
+            .map(|(_, span)| *span)
+            .or(mode.as_ref().map(|(_, span)| *span))
             .unwrap_or(field.span);
         lowering.diagnostics.push(
             Diagnostic::new(

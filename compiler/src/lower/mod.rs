@@ -138,22 +138,36 @@ impl<'a> Lowering<'a> {
         text
     }
 
-    /// Reads, expands and converts a key. `None` if missing or invalid (reported).
+    /// Reads, expands and converts a key; returns the value and the span of the text as
+    /// written. `None` if missing or invalid (reported).
     pub fn typed<'s, T>(
         &mut self,
         section: impl Into<Option<&'s Section>>,
         key: &str,
         names: Option<&Names>,
         convert: impl Fn(&str) -> Result<T, Problem>,
-    ) -> Option<(T, Field)>
+    ) -> Option<(T, Span)>
     where
         'a: 's,
     {
-        let field = self.field(section, key, names)?;
-        match convert(&field.text) {
-            Ok(value) => Some((value, field)),
+        let section = section.into()?;
+        let entry = self.document.get_in(section, key)?;
+        let span = entry.value.span();
+        // Without a `%` the expansion is the text itself: convert it in place.
+        let text = match names {
+            Some(_) if entry.value.text.contains('%') => {
+                let key = crate::expand::KeyName {
+                    section: &section.name,
+                    key,
+                };
+                std::borrow::Cow::Owned(self.expand_value(&entry.value, names, &key)?)
+            }
+            _ => std::borrow::Cow::Borrowed(entry.value.text.as_str()),
+        };
+        match convert(&text) {
+            Ok(value) => Some((value, span)),
             Err(problem) => {
-                self.report(problem, key, &field);
+                self.report(problem, key, span);
                 None
             }
         }
@@ -176,10 +190,10 @@ impl<'a> Lowering<'a> {
     }
 
     /// Turns a conversion problem into a diagnostic on the value.
-    pub fn report(&mut self, problem: Problem, key: &str, field: &Field) {
+    pub fn report(&mut self, problem: Problem, key: &str, span: Span) {
         self.diagnostics.push(
             Diagnostic::new(problem.code, format!("`{key}`: {}", problem.message))
-                .at(field.span, "invalid value")
+                .at(span, "invalid value")
                 .help(problem.help),
         );
     }

@@ -134,14 +134,14 @@ pub(crate) fn processes(
                 &codes::PROGRAM_STOPASGROUP_WITHOUT_KILLASGROUP,
                 format!("[{sect}] sets stopasgroup=true but killasgroup=false"),
             )
-            .at(kill.span, "killasgroup=false")
-            .also(stop.span, "stopasgroup=true")
+            .at(*kill, "killasgroup=false")
+            .also(*stop, "stopasgroup=true")
             .help("remove killasgroup (it defaults to stopasgroup) or set killasgroup=true"),
         );
     }
 
     let numprocs_value = numprocs.as_ref().map_or(1, |(value, _)| *value);
-    let numprocs_span = numprocs.as_ref().map(|(_, field)| field.span);
+    let numprocs_span = numprocs.as_ref().map(|(_, span)| *span);
     if numprocs_value > MAX_NUMPROCS {
         lowering.diagnostics.push(
             Diagnostic::new(
@@ -204,13 +204,17 @@ pub(crate) fn processes(
             .clone()
             .with("process_num", NameValue::Int(process_num))
             .with("numprocs", NameValue::Int(numprocs_value));
-        let environment = match &environment_raw {
+        // This process's own variables (`None` without `environment=` or when its
+        // expansion failed, which is reported).
+        let variables = match &environment_raw {
             Some(value) => {
                 let names = per_process.clone().with_env(&program_env);
                 match lowering.expand_value(value, Some(&names), &environment_key) {
-                    Some(text) => match &last_environment {
-                        Some((last_text, variables)) if *last_text == text => variables.clone(),
-                        _ => {
+                    Some(text) => {
+                        if last_environment
+                            .as_ref()
+                            .is_none_or(|(last_text, _)| *last_text != text)
+                        {
                             let parsed = parse_environment_field(lowering, &text, value);
                             if let Some(&dropped) = parsed.dropped.first() {
                                 facts.environment_truncations.push((
@@ -219,21 +223,20 @@ pub(crate) fn processes(
                                     dropped,
                                 ));
                             }
-                            last_environment = Some((text, parsed.pairs.clone()));
-                            parsed.pairs
+                            last_environment = Some((text, parsed.pairs));
                         }
-                    },
-                    None => IndexMap::new(),
+                        last_environment.as_ref().map(|(_, variables)| variables)
+                    }
+                    None => None,
                 }
             }
-            None => IndexMap::new(),
+            None => None,
         };
-        if environment
-            .iter()
-            .any(|(k, v)| program_env.get(k) != Some(v))
+        if let Some(variables) = variables
+            && variables.iter().any(|(k, v)| program_env.get(k) != Some(v))
         {
             let mut grown = (*program_env).clone();
-            grown.extend(environment.iter().map(|(k, v)| (k.clone(), v.clone())));
+            grown.extend(variables.iter().map(|(k, v)| (k.clone(), v.clone())));
             program_env = Arc::new(grown);
         }
         let names = per_process.with_env(&program_env);
@@ -317,7 +320,7 @@ pub(crate) fn processes(
             redirect_stderr,
             stdout,
             stderr,
-            environment: child_environment(&lowering.supervisord_env, environment),
+            environment: child_environment(&lowering.supervisord_env, variables),
             serverurl: serverurl.clone(),
             origin: origin.clone(),
         });
@@ -329,11 +332,16 @@ pub(crate) fn processes(
 /// A child's environment: `[supervisord] environment=` overlaid with its program's.
 fn child_environment(
     supervisord: &IndexMap<String, String>,
-    program: IndexMap<String, String>,
+    program: Option<&IndexMap<String, String>>,
 ) -> IndexMap<String, String> {
-    let mut environment = IndexMap::with_capacity(supervisord.len() + program.len());
-    environment.extend(supervisord.iter().map(|(k, v)| (k.clone(), v.clone())));
-    environment.extend(program);
+    let program = program.into_iter().flatten();
+    let mut environment = IndexMap::with_capacity(supervisord.len() + program.clone().count());
+    environment.extend(
+        supervisord
+            .iter()
+            .chain(program)
+            .map(|(k, v)| (k.clone(), v.clone())),
+    );
     environment
 }
 
@@ -400,7 +408,7 @@ fn stream(
             } else {
                 lowering.diagnostics.extend(second_pass);
             }
-            text.map(|text| (logfile_target(&text), field.span))
+            text.map(|text| (logfile_target(text), field.span))
         }
         None => None,
     };

@@ -95,7 +95,7 @@ pub(crate) fn lower_inet(lowering: &mut Lowering<'_>) -> Vec<InetHttpServer> {
                 auth,
                 origin: section.origin(),
             }),
-            Err(problem) => lowering.report(problem, "port", &field),
+            Err(problem) => lowering.report(problem, "port", field.span),
         }
     }
     servers
@@ -111,10 +111,10 @@ pub(crate) fn lower_unix(lowering: &mut Lowering<'_>) -> Vec<UnixHttpServer> {
         let env_names = lowering.env_names();
         let chown = lowering
             .typed(section, "chown", Some(&env_names), owner_spec)
-            .map(|(spec, field)| {
-                lowering.check_user(&spec.user, field.span);
+            .map(|(spec, span)| {
+                lowering.check_user(&spec.user, span);
                 if let Some(group) = &spec.group {
-                    lowering.check_group(group, field.span);
+                    lowering.check_group(group, span);
                 }
                 spec
             });

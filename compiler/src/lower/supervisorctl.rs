@@ -24,7 +24,7 @@ pub(crate) fn lower(lowering: &mut Lowering<'_>) -> Option<Supervisorctl> {
     let serverurl = match lowering.field(section, "serverurl", Some(&names)) {
         Some(field) => {
             if let Err(problem) = url(&field.text) {
-                lowering.report(problem, "serverurl", &field);
+                lowering.report(problem, "serverurl", field.span);
             }
             match field.text.strip_prefix("unix://") {
                 Some(path) => format!("unix://{}", lowering.normalize_path(path)),
