@@ -61,7 +61,8 @@ impl Line {
 
 /// configparser's inline-comment search (see the module doc for the lock-step quirk).
 fn inline_comment_start(line: &str) -> Option<usize> {
-    if !line.contains([';', '#']) {
+    // Two single-character searches (memchr) cost less than one for either character.
+    if !line.contains(';') && !line.contains('#') {
         return None;
     }
     // Per prefix: `Some(position of its last occurrence)`, `None` once it has none left;

@@ -131,13 +131,22 @@ pub fn parse_into(
                 document.default_headers.push(span);
                 current = Some(Target::Default);
             } else {
+                // Sized like the section before it: the sections of large files tend to
+                // have one shape, and then the map is allocated once.
+                let previous_keys = match current {
+                    Some(Target::Section(previous)) => document
+                        .sections
+                        .get_index(previous)
+                        .map_or(0, |(_, section)| section.entries.len()),
+                    _ => 0,
+                };
                 let slot = document.sections.entry(name.to_string());
                 let index = slot.index();
                 let section = slot.or_insert_with(|| Section {
                     name: name.to_string(),
                     source: id,
                     headers: Vec::new(),
-                    entries: Default::default(),
+                    entries: Entries::with_capacity_and_hasher(previous_keys, Default::default()),
                     origin: Default::default(),
                 });
                 section.headers.push(span);
@@ -166,7 +175,7 @@ pub fn parse_into(
             continue;
         };
 
-        let Some(delimiter) = content.find(['=', ':']) else {
+        let Some(delimiter) = content.bytes().position(|b| b == b'=' || b == b':') else {
             diagnostics.push(
                 Diagnostic::new(
                     &codes::INI_INVALID_LINE,
