@@ -7,6 +7,8 @@
 //! Beyond supervisord: two groups with one name, or two processes with one name in a
 //! group, are errors; supervisord silently keeps only one of them at run time.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use svc_schema::{FcgiSocket, Group, GroupKind, Pool, Span};
@@ -185,46 +187,12 @@ pub(crate) fn lower(lowering: &mut Lowering<'_>, facts: &mut LintFacts) -> Vec<G
         ));
     }
 
-    // Homogeneous groups are most of a large configuration and independent of each other:
-    // the second half is lowered on a worker thread, and its groups, diagnostics and facts
-    // are appended after the first half's, in the order one pass would have produced them.
     let programs: Vec<&Section> = document
         .sections
         .values()
         .filter(|s| s.name.starts_with("program:") && !excluded.contains(s.name.as_str()))
         .collect();
-    let (first, second) = programs.split_at(programs.len() / 2);
-    if second.is_empty() {
-        groups.extend(
-            first
-                .iter()
-                .map(|section| program_group(lowering, section, facts)),
-        );
-    } else {
-        let mut worker_lowering = lowering.fork();
-        let (second_groups, second_lowering, second_facts) = std::thread::scope(|scope| {
-            let worker = scope.spawn(move || {
-                let mut worker_facts = LintFacts::default();
-                let groups: Vec<(Group, Span)> = second
-                    .iter()
-                    .map(|section| program_group(&mut worker_lowering, section, &mut worker_facts))
-                    .collect();
-                (groups, worker_lowering, worker_facts)
-            });
-            groups.extend(
-                first
-                    .iter()
-                    .map(|section| program_group(lowering, section, facts)),
-            );
-            match worker.join() {
-                Ok(lowered) => lowered,
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-        });
-        groups.extend(second_groups);
-        lowering.diagnostics.extend(second_lowering.diagnostics);
-        facts.extend(second_facts);
-    }
+    groups.extend(program_groups(lowering, &programs, facts));
 
     for section in document
         .sections
@@ -244,6 +212,61 @@ pub(crate) fn lower(lowering: &mut Lowering<'_>, facts: &mut LintFacts) -> Vec<G
     check_duplicates(lowering, &groups);
     let mut groups: Vec<Group> = groups.into_iter().map(|(group, _)| group).collect();
     groups.sort_by(|a, b| (a.priority, &a.name).cmp(&(b.priority, &b.name)));
+    groups
+}
+
+/// How many `[program:x]` sections a thread lowers at a time.
+const PROGRAMS_PER_CHUNK: usize = 64;
+
+/// The homogeneous groups of these `[program:x]` sections, in order. They are most of a
+/// large configuration and independent of each other, so this thread and a scoped worker
+/// thread lower them in chunks taken in turn; each chunk's groups, diagnostics and facts
+/// are then appended in chunk order, which is the order one pass produces.
+fn program_groups(
+    lowering: &mut Lowering<'_>,
+    programs: &[&Section],
+    facts: &mut LintFacts,
+) -> Vec<(Group, Span)> {
+    let chunks: Vec<&[&Section]> = programs.chunks(PROGRAMS_PER_CHUNK).collect();
+    let next = AtomicUsize::new(0);
+    let work = |mut lowering: Lowering<'_>| {
+        let mut done = Vec::new();
+        loop {
+            let index = next.fetch_add(1, Ordering::Relaxed);
+            let Some(chunk) = chunks.get(index) else {
+                break;
+            };
+            let mut chunk_facts = LintFacts::default();
+            let groups: Vec<(Group, Span)> = chunk
+                .iter()
+                .map(|section| program_group(&mut lowering, section, &mut chunk_facts))
+                .collect();
+            let diagnostics = std::mem::take(&mut lowering.diagnostics);
+            done.push((index, groups, diagnostics, chunk_facts));
+        }
+        done
+    };
+    let mut done = if chunks.len() > 1 {
+        let worker_lowering = lowering.fork();
+        std::thread::scope(|scope| {
+            let worker = scope.spawn(|| work(worker_lowering));
+            let mut done = work(lowering.fork());
+            match worker.join() {
+                Ok(more) => done.extend(more),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+            done
+        })
+    } else {
+        work(lowering.fork())
+    };
+    done.sort_by_key(|(index, ..)| *index);
+    let mut groups = Vec::with_capacity(programs.len());
+    for (_, chunk_groups, diagnostics, chunk_facts) in done {
+        groups.extend(chunk_groups);
+        lowering.diagnostics.extend(diagnostics);
+        facts.extend(chunk_facts);
+    }
     groups
 }
 
@@ -515,7 +538,8 @@ fn parse_socket(
 }
 
 fn check_duplicates(lowering: &mut Lowering<'_>, groups: &[(Group, Span)]) {
-    let mut first: FxHashMap<&str, Span> = FxHashMap::default();
+    let mut first: FxHashMap<&str, Span> =
+        FxHashMap::with_capacity_and_hasher(groups.len(), Default::default());
     for (group, span) in groups {
         if let Some(previous) = first.get(group.name.as_str()) {
             let position = |span: &Span| (span.source, span.start);

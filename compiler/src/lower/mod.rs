@@ -6,10 +6,10 @@
 //! never reads. [`Lowering`] is the shared context: it reads a key, expands it with the
 //! key's names, converts it, runs host checks and records every diagnostic.
 //!
-//! Threads: `groups` lowers the second half of the `[program:x]` sections on a scoped worker
-//! thread with a [`Lowering::fork`]; the halves' groups, diagnostics and lint facts are
-//! joined in section order, so the result is the one a single pass gives. Hence the shared
-//! context is `Arc`, and [`Host`] is `Sync`.
+//! Threads: `groups` lowers the `[program:x]` sections in chunks, taken in turn by the
+//! calling thread and a scoped worker thread, each with a [`Lowering::fork`]; the chunks'
+//! groups, diagnostics and lint facts are joined in section order, so the result is the one
+//! a single pass gives. Hence the shared context is `Arc`, and [`Host`] is `Sync`.
 //!
 //! Invariant: lowering never stops at an error. A bad value is reported and replaced by
 //! supervisord's default so that later keys are still checked; the Graph is only handed out
