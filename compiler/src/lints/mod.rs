@@ -158,7 +158,7 @@ const LINTS: &[Lint] = &[
 ];
 
 /// Runs every lint. The lints are independent: this thread and a scoped worker thread take
-/// them one at a time, and the diagnostics are put back in the order of [`LINTS`].
+/// them one at a time, and the diagnostics are put back in the order of `LINTS`.
 pub fn run(context: &LintContext<'_>) -> Vec<Diagnostic> {
     let next = AtomicUsize::new(0);
     let work = || {
