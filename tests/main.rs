@@ -4,6 +4,7 @@
 //! Each module owns one concern; `support` holds the shared `Test` builder.
 
 mod check_cli;
+mod ctl;
 mod oracle;
 mod properties;
 mod run;

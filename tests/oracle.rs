@@ -188,7 +188,7 @@ fn which(name: &str) -> Option<PathBuf> {
 
 /// The Python interpreter that has supervisor 4.3.0, as an absolute path that works in the
 /// clean environment (a pyenv shim does not: it is resolved to the real interpreter).
-fn oracle_python() -> PathBuf {
+pub(crate) fn oracle_python() -> PathBuf {
     const HOW: &str = "the supervisord oracle needs Python 3 with `pip install supervisor==4.3.0` \
                        (SVC_ORACLE_PYTHON may name the interpreter)";
     let requested = std::env::var("SVC_ORACLE_PYTHON").unwrap_or_else(|_| "python3".into());

@@ -106,6 +106,11 @@ impl Capture {
         }
     }
 
+    /// The log file's path (`None` for `NONE` or a file that could not be opened).
+    pub fn path(&self) -> Option<std::path::PathBuf> {
+        self.file.as_ref().map(|file| file.path().to_path_buf())
+    }
+
     /// True if the bytes can go from the pipe to the file untouched.
     fn can_splice(&self) -> bool {
         !self.strip_ansi

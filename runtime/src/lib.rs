@@ -16,8 +16,11 @@
 #![warn(missing_docs, missing_debug_implementations)]
 
 mod capture;
+mod control;
+pub mod http;
 pub mod logs;
 pub mod machine;
+mod rpc;
 pub mod signals;
 mod spawn;
 mod supervisor;
@@ -87,14 +90,24 @@ pub fn run(graph: Graph, options: RunOptions, reload: Reload) -> Result<i32, Sta
         Rc::clone(&executor),
         reload,
     );
+    let servers = control::bind(supervisor.graph(), &main_log).map_err(StartError)?;
     if !supervisor.graph().supervisord.nodaemon {
         daemonize(supervisor.graph(), &main_log);
     }
     announce(supervisor.graph(), &main_log);
     let signals = signals::Signals::open()
         .map_err(|error| StartError(format!("could not open a signalfd: {error}")))?;
+    control::serve(
+        servers,
+        supervisor.handle(),
+        Rc::clone(&main_log),
+        &executor,
+    );
     let pidfile = supervisor.graph().supervisord.pidfile.clone();
     smol::block_on(executor.run(supervisor.run(&signals)));
+    // Dropping the executor drops the servers: their socket files are removed.
+    drop(supervisor);
+    drop(executor);
     let _ = std::fs::remove_file(pidfile);
     Ok(0)
 }

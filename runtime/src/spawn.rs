@@ -117,8 +117,72 @@ fn cstring(bytes: &[u8], what: &str) -> Result<CString, String> {
     CString::new(bytes).map_err(|_| format!("{what} contains a NUL byte"))
 }
 
+/// Why a command cannot be run (supervisord's `NotFound` and `BadCommand`/`NotExecutable`/
+/// `NoPermission`: the RPC faults NO_FILE and NOT_EXECUTABLE).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommandError {
+    /// The program does not exist.
+    NotFound(String),
+    /// It cannot be parsed or executed.
+    NotExecutable(String),
+}
+
+impl CommandError {
+    /// supervisord's text.
+    pub fn message(&self) -> &str {
+        match self {
+            CommandError::NotFound(text) | CommandError::NotExecutable(text) => text,
+        }
+    }
+}
+
+/// What `execve` will get.
+struct Exec {
+    filename: String,
+    argv: Vec<String>,
+    environment: IndexMap<OsString, OsString>,
+}
+
+/// supervisord's `get_execv_args` with the child's environment.
+fn exec_args(request: &Request<'_>) -> Result<Exec, CommandError> {
+    let argv = svc_schema::shlex::split(request.command).map_err(|error| {
+        CommandError::NotExecutable(format!(
+            "can't parse command '{}': {}",
+            request.command,
+            error.message()
+        ))
+    })?;
+    let Some(program) = argv.first() else {
+        return Err(CommandError::NotExecutable("command is empty".into()));
+    };
+    let mut environment: IndexMap<OsString, OsString> = std::env::vars_os().collect();
+    environment.insert("SUPERVISOR_ENABLED".into(), "1".into());
+    if let Some(url) = request.serverurl {
+        environment.insert("SUPERVISOR_SERVER_URL".into(), url.into());
+    }
+    environment.insert("SUPERVISOR_PROCESS_NAME".into(), request.name.into());
+    environment.insert("SUPERVISOR_GROUP_NAME".into(), request.group.into());
+    for (key, value) in request.environment {
+        environment.insert(key.into(), value.into());
+    }
+    let filename = resolve(program, &environment)?;
+    Ok(Exec {
+        filename,
+        argv,
+        environment,
+    })
+}
+
+/// Checks that the command can be run, as `startProcess` does before spawning.
+pub fn check(request: &Request<'_>) -> Result<(), CommandError> {
+    exec_args(request).map(|_| ())
+}
+
 /// Finds the file to exec: supervisord's `get_execv_args` and `check_execv_args`.
-fn resolve(program: &str, environment: &IndexMap<OsString, OsString>) -> Result<String, String> {
+fn resolve(
+    program: &str,
+    environment: &IndexMap<OsString, OsString>,
+) -> Result<String, CommandError> {
     let found = if program.contains('/') {
         std::fs::metadata(program)
             .ok()
@@ -136,16 +200,24 @@ fn resolve(program: &str, environment: &IndexMap<OsString, OsString>) -> Result<
         })
     };
     let Some((filename, meta)) = found else {
-        return Err(format!("can't find command '{program}'"));
+        return Err(CommandError::NotFound(format!(
+            "can't find command '{program}'"
+        )));
     };
     if meta.is_dir() {
-        return Err(format!("command at '{filename}' is a directory"));
+        return Err(CommandError::NotExecutable(format!(
+            "command at '{filename}' is a directory"
+        )));
     }
     if meta.permissions().mode() & 0o111 == 0 {
-        return Err(format!("command at '{filename}' is not executable"));
+        return Err(CommandError::NotExecutable(format!(
+            "command at '{filename}' is not executable"
+        )));
     }
     if nix::unistd::access(filename.as_str(), nix::unistd::AccessFlags::X_OK).is_err() {
-        return Err(format!("no permission to run command '{filename}'"));
+        return Err(CommandError::NotExecutable(format!(
+            "no permission to run command '{filename}'"
+        )));
     }
     Ok(filename)
 }
@@ -157,29 +229,12 @@ fn pipe() -> Result<(OwnedFd, OwnedFd), String> {
 
 /// Spawns the program. `Err` is the `spawnerr` (nothing was forked).
 pub fn spawn(request: &Request<'_>) -> Result<Child, String> {
-    let argv = svc_schema::shlex::split(request.command).map_err(|error| {
-        format!(
-            "can't parse command '{}': {}",
-            request.command,
-            error.message()
-        )
-    })?;
-    let Some(program) = argv.first() else {
-        return Err("command is empty".into());
-    };
-
-    let mut environment: IndexMap<OsString, OsString> = std::env::vars_os().collect();
-    environment.insert("SUPERVISOR_ENABLED".into(), "1".into());
-    if let Some(url) = request.serverurl {
-        environment.insert("SUPERVISOR_SERVER_URL".into(), url.into());
-    }
-    environment.insert("SUPERVISOR_PROCESS_NAME".into(), request.name.into());
-    environment.insert("SUPERVISOR_GROUP_NAME".into(), request.group.into());
-    for (key, value) in request.environment {
-        environment.insert(key.into(), value.into());
-    }
-
-    let filename = resolve(program, &environment)?;
+    let Exec {
+        filename,
+        argv,
+        environment,
+    } = exec_args(request).map_err(|error| error.message().to_string())?;
+    let program = &argv[0];
     let (identity, uid) = identity(request.user)?;
 
     let c_filename = cstring(filename.as_bytes(), "command")?;

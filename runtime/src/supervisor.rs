@@ -14,8 +14,9 @@
 
 use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap};
+use std::path::Path;
 use std::rc::Rc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::Pid;
@@ -43,12 +44,49 @@ struct Proc {
     pipes: Vec<(Pipe, Rc<RefCell<Capture>>)>,
     /// The deadline currently in `timers`.
     armed: Option<Instant>,
+    /// Wall-clock time of the last start attempt and of the last exit (status, RPC).
+    laststart: Option<SystemTime>,
+    laststop: Option<SystemTime>,
 }
 
 /// A group of processes (homogeneous, `[group:x]` or a pool).
 struct GroupState {
+    name: String,
     priority: i64,
     members: Vec<usize>,
+}
+
+/// Work for the supervisor from the control plane: runs on the supervisor task with the
+/// whole state; it answers through a channel of its own.
+pub(crate) type Control = Box<dyn FnOnce(&mut Supervisor)>;
+
+/// The control plane's way into the supervisor.
+#[derive(Clone)]
+pub(crate) struct Handle {
+    sender: smol::channel::Sender<Control>,
+    changed: Rc<event_listener::Event>,
+}
+
+impl Handle {
+    /// Runs `work` on the supervisor and returns its result (`None` once the supervisor has
+    /// stopped).
+    pub(crate) async fn with<R: 'static>(
+        &self,
+        work: impl FnOnce(&mut Supervisor) -> R + 'static,
+    ) -> Option<R> {
+        let (reply, answer) = smol::channel::bounded(1);
+        let control: Control = Box::new(move |supervisor| {
+            let _ = reply.try_send(work(supervisor));
+        });
+        self.sender.send(control).await.ok()?;
+        answer.recv().await.ok()
+    }
+
+    /// A listener woken at the next state change of any process. Create it before checking
+    /// the state, then await it: no change is missed.
+    pub(crate) fn listen(&self) -> event_listener::EventListener {
+        self.changed.listen()
+    }
 }
 
 /// What happens when every process has stopped.
@@ -64,6 +102,12 @@ struct Shutdown {
     /// The group being stopped.
     current: Option<usize>,
     after: After,
+}
+
+/// What woke the supervisor loop (timers wake it with nothing).
+enum Wake {
+    Signal(std::io::Result<i32>),
+    Control(Control),
 }
 
 /// How the run ended.
@@ -85,6 +129,8 @@ pub(crate) struct Supervisor {
     last_report: Option<Instant>,
     executor: Rc<LocalExecutor<'static>>,
     reload: Reload,
+    control: smol::channel::Receiver<Control>,
+    handle: Handle,
 }
 
 fn stream_log(
@@ -175,6 +221,7 @@ impl Supervisor {
         executor: Rc<LocalExecutor<'static>>,
         reload: Reload,
     ) -> Supervisor {
+        let (sender, control) = smol::channel::unbounded();
         let mut supervisor = Supervisor {
             graph: Graph {
                 groups: Vec::new(),
@@ -191,6 +238,11 @@ impl Supervisor {
             last_report: None,
             executor,
             reload,
+            control,
+            handle: Handle {
+                sender,
+                changed: Rc::new(event_listener::Event::new()),
+            },
         };
         supervisor.install(graph);
         supervisor
@@ -237,14 +289,22 @@ impl Supervisor {
                     stdin: None,
                     pipes: Vec::new(),
                     armed: None,
+                    laststart: None,
+                    laststop: None,
                 });
             }
             self.groups.push(GroupState {
+                name: group.name.clone(),
                 priority: group.priority,
                 members,
             });
         }
         self.graph = graph;
+    }
+
+    /// The control plane's handle.
+    pub(crate) fn handle(&self) -> Handle {
+        self.handle.clone()
     }
 
     /// The Graph being run.
@@ -292,8 +352,12 @@ impl Supervisor {
                         }
                     }
                     Action::Log(lvl, message) => self.log(level(lvl), &message),
-                    // Nothing listens to state changes yet (they become events).
-                    Action::Changed { .. } => {}
+                    Action::Changed { to, .. } => {
+                        if to == State::Starting {
+                            self.procs[id].laststart = Some(SystemTime::now());
+                        }
+                        self.handle.changed.notify(usize::MAX);
+                    }
                 }
             }
         }
@@ -416,6 +480,7 @@ impl Supervisor {
             Some(id) => {
                 let proc = &mut self.procs[id];
                 proc.stdin = None;
+                proc.laststop = Some(SystemTime::now());
                 for (pipe, capture) in proc.pipes.drain(..) {
                     drain_now(&pipe, &capture);
                 }
@@ -632,16 +697,18 @@ impl Supervisor {
                 }
                 None
             };
-            let signal = async { Some(signals.next().await) };
-            match smol::future::or(signal, timer).await {
-                Some(Ok(signal)) => self.handle_signal(signal),
-                Some(Err(error)) => {
+            let signal = async { Some(Wake::Signal(signals.next().await)) };
+            let control = async { self.control.recv().await.ok().map(Wake::Control) };
+            match smol::future::or(signal, smol::future::or(control, timer)).await {
+                Some(Wake::Signal(Ok(signal))) => self.handle_signal(signal),
+                Some(Wake::Signal(Err(error))) => {
                     self.log(
                         LogLevel::Critical,
                         &format!("reading signals failed: {error}"),
                     );
                     return Outcome::Exit;
                 }
+                Some(Wake::Control(work)) => work(self),
                 None => {}
             }
             self.fire_timers();
@@ -658,5 +725,249 @@ impl Supervisor {
         self.install(graph);
         crate::announce(&self.graph, &self.main_log);
         self.autostart();
+    }
+}
+
+/// What the control plane sees of a process (supervisord's `getProcessInfo` fields).
+#[derive(Debug, Clone)]
+pub(crate) struct ProcessView {
+    pub name: String,
+    pub group: String,
+    pub laststart: Option<SystemTime>,
+    pub laststop: Option<SystemTime>,
+    pub state: State,
+    pub spawnerr: Option<String>,
+    pub exitstatus: Option<i32>,
+    pub stdout_logfile: Option<std::path::PathBuf>,
+    pub stderr_logfile: Option<std::path::PathBuf>,
+    pub pid: Option<i32>,
+}
+
+/// Why a control operation on one process failed (an RPC fault code and its text).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Refusal {
+    pub code: i32,
+    pub text: Option<String>,
+}
+
+impl Refusal {
+    pub(crate) fn new(code: i32, text: impl Into<String>) -> Refusal {
+        Refusal {
+            code,
+            text: Some(text.into()),
+        }
+    }
+}
+
+/// Control-plane operations. They run on the supervisor task (through [`Handle::with`]).
+impl Supervisor {
+    /// True while shutting down or reloading (supervisord's mood below RUNNING).
+    pub(crate) fn is_stopping(&self) -> bool {
+        self.shutdown.is_some()
+    }
+
+    /// Asks for an orderly shutdown (`supervisor.shutdown`).
+    pub(crate) fn request_shutdown(&mut self) {
+        self.begin_shutdown(After::Exit);
+    }
+
+    /// Asks for a restart with the configuration compiled again (`supervisor.restart`).
+    pub(crate) fn request_restart(&mut self) {
+        self.handle_signal(libc::SIGHUP);
+    }
+
+    /// supervisord's `split_namespec` and lookup: `(group, Some(process))`, or
+    /// `(group, None)` for `group:*` / `group:`.
+    pub(crate) fn lookup(&self, namespec: &str) -> Option<(usize, Option<usize>)> {
+        let (group_name, process_name) = match namespec.split_once(':') {
+            Some((group, "" | "*")) => (group, None),
+            Some((group, process)) => (group, Some(process)),
+            None => (namespec, Some(namespec)),
+        };
+        let group = self.groups.iter().position(|g| g.name == group_name)?;
+        let Some(process_name) = process_name else {
+            return Some((group, None));
+        };
+        let process = self.groups[group]
+            .members
+            .iter()
+            .copied()
+            .find(|&id| self.procs[id].config.name == process_name)?;
+        Some((group, Some(process)))
+    }
+
+    /// A group's processes by ascending priority (config order among equals).
+    pub(crate) fn members_by_priority(&self, group: usize) -> Vec<usize> {
+        let mut members = self.groups[group].members.clone();
+        members.sort_by_key(|&id| self.procs[id].config.priority);
+        members
+    }
+
+    /// Every process: groups by priority, then their processes by priority.
+    pub(crate) fn all_by_priority(&self) -> Vec<usize> {
+        self.groups_by_priority()
+            .into_iter()
+            .flat_map(|group| self.members_by_priority(group))
+            .collect()
+    }
+
+    /// Every process: groups by name, then their processes by name.
+    pub(crate) fn all_lexical(&self) -> Vec<usize> {
+        let mut groups: Vec<usize> = (0..self.groups.len()).collect();
+        groups.sort_by(|&a, &b| self.groups[a].name.cmp(&self.groups[b].name));
+        groups
+            .into_iter()
+            .flat_map(|group| {
+                let mut members = self.groups[group].members.clone();
+                members.sort_by(|&a, &b| self.procs[a].config.name.cmp(&self.procs[b].config.name));
+                members
+            })
+            .collect()
+    }
+
+    /// A process as the control plane reports it.
+    pub(crate) fn view(&self, id: usize) -> ProcessView {
+        let proc = &self.procs[id];
+        ProcessView {
+            name: proc.config.name.clone(),
+            group: proc.group.clone(),
+            laststart: proc.laststart,
+            laststop: proc.laststop,
+            state: proc.machine.state,
+            spawnerr: proc.machine.spawnerr.clone(),
+            exitstatus: proc.machine.exitstatus,
+            stdout_logfile: proc.stdout_log.borrow().path(),
+            stderr_logfile: if proc.config.redirect_stderr {
+                None
+            } else {
+                proc.stderr_log.borrow().path()
+            },
+            pid: proc.machine.pid,
+        }
+    }
+
+    /// The namespec of a process: `name`, or `group:name` when they differ.
+    pub(crate) fn namespec(&self, id: usize) -> String {
+        let proc = &self.procs[id];
+        if proc.group == proc.config.name {
+            proc.config.name.clone()
+        } else {
+            format!("{}:{}", proc.group, proc.config.name)
+        }
+    }
+
+    /// `startProcess` up to the spawn: supervisord's checks in its order, then the start.
+    pub(crate) fn start_process(&mut self, id: usize) -> Result<(), Refusal> {
+        let serverurl = default_serverurl(&self.graph);
+        let proc = &self.procs[id];
+        let request = spawn::Request {
+            name: &proc.config.name,
+            group: &proc.group,
+            command: &proc.config.command,
+            directory: proc.config.directory.as_deref(),
+            umask: proc.config.umask,
+            user: proc.config.user.as_deref(),
+            environment: &proc.config.environment,
+            serverurl: proc.config.serverurl.as_deref().or(serverurl.as_deref()),
+            redirect_stderr: proc.config.redirect_stderr,
+            die_with_parent: self.options.die_with_parent,
+        };
+        if let Err(error) = spawn::check(&request) {
+            let code = match error {
+                spawn::CommandError::NotFound(_) => crate::rpc::faults::NO_FILE,
+                spawn::CommandError::NotExecutable(_) => crate::rpc::faults::NOT_EXECUTABLE,
+            };
+            return Err(Refusal::new(code, error.message()));
+        }
+        match proc.machine.state {
+            State::Starting | State::Running | State::Backoff => {
+                return Err(Refusal::new(
+                    crate::rpc::faults::ALREADY_STARTED,
+                    self.namespec(id),
+                ));
+            }
+            State::Unknown => {
+                return Err(Refusal::new(
+                    crate::rpc::faults::FAILED,
+                    format!("{} is in an unknown process state", self.namespec(id)),
+                ));
+            }
+            _ => {}
+        }
+        self.feed(id, Input::Start);
+        if self.procs[id].machine.spawnerr.is_some() {
+            return Err(Refusal::new(
+                crate::rpc::faults::SPAWN_ERROR,
+                self.namespec(id),
+            ));
+        }
+        Ok(())
+    }
+
+    /// `stopProcess` up to the signal.
+    pub(crate) fn stop_process(&mut self, id: usize) -> Result<(), Refusal> {
+        if !matches!(
+            self.procs[id].machine.state,
+            State::Starting | State::Running | State::Backoff
+        ) {
+            return Err(Refusal::new(
+                crate::rpc::faults::NOT_RUNNING,
+                self.namespec(id),
+            ));
+        }
+        self.feed(id, Input::Stop);
+        if self.procs[id].machine.state == State::Unknown {
+            return Err(Refusal::new(
+                crate::rpc::faults::FAILED,
+                format!("unknown problem killing {}", self.namespec(id)),
+            ));
+        }
+        Ok(())
+    }
+
+    /// `signalProcess`: any signal to the pid, no state change.
+    pub(crate) fn signal_process(&mut self, id: usize, signal: i32) -> Result<(), Refusal> {
+        let proc = &self.procs[id];
+        let pid = match (proc.machine.state, proc.machine.pid) {
+            (State::Running | State::Starting | State::Stopping, Some(pid)) => pid,
+            _ => {
+                return Err(Refusal::new(
+                    crate::rpc::faults::NOT_RUNNING,
+                    self.namespec(id),
+                ));
+            }
+        };
+        self.log(
+            LogLevel::Debug,
+            &format!(
+                "sending {} (pid {pid}) sig {}",
+                proc.config.name,
+                signal_name(signal)
+            ),
+        );
+        // SAFETY: kill(2) on a child we own.
+        if unsafe { libc::kill(pid, signal) } != 0 {
+            let errno = nix::errno::Errno::last();
+            if errno != nix::errno::Errno::ESRCH {
+                return Err(Refusal::new(
+                    crate::rpc::faults::FAILED,
+                    format!(
+                        "unknown problem sending sig {} ({pid}): {errno:?}",
+                        proc.config.name
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The main log's file, if it is a file.
+    pub(crate) fn main_log_path(&self) -> Option<std::path::PathBuf> {
+        self.main_log.borrow().path().map(Path::to_path_buf)
+    }
+
+    /// The daemon's identifier.
+    pub(crate) fn identifier(&self) -> String {
+        self.graph.supervisord.identifier.clone()
     }
 }

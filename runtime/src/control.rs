@@ -1,0 +1,124 @@
+//! The control plane's wiring: binds the `[unix_http_server]` and `[inet_http_server]`
+//! listeners (before daemonizing, as supervisord does, so a port in use refuses to start)
+//! and serves XML-RPC at `/RPC2` on them.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use hyper::{Method, Request, Response, StatusCode};
+use svc_schema::{Credentials, Graph, LogLevel};
+
+use crate::http::{self, Body, Handler, Listener};
+use crate::logs::MainLog;
+use crate::rpc::Api;
+use crate::supervisor::Handle;
+
+/// Largest XML-RPC request body accepted (a `system.multicall` of thousands of calls fits).
+const MAX_BODY: usize = 16 * 1024 * 1024;
+
+/// A bound server and its credentials.
+pub(crate) struct Server {
+    listener: Listener,
+    auth: Option<Credentials>,
+}
+
+/// Binds every configured server; logs supervisord's lines for each.
+pub(crate) fn bind(graph: &Graph, main_log: &Rc<RefCell<MainLog>>) -> Result<Vec<Server>, String> {
+    let mut servers = Vec::new();
+    for server in &graph.unix_http_servers {
+        servers.push(Server {
+            listener: Listener::bind_unix(server)?,
+            auth: server.auth.clone(),
+        });
+        announce(main_log, "unix_http_server", server.auth.is_some());
+    }
+    for server in &graph.inet_http_servers {
+        servers.push(Server {
+            listener: Listener::bind_inet(server)?,
+            auth: server.auth.clone(),
+        });
+        announce(main_log, "inet_http_server", server.auth.is_some());
+    }
+    Ok(servers)
+}
+
+fn announce(main_log: &Rc<RefCell<MainLog>>, section: &str, authenticated: bool) {
+    let mut log = main_log.borrow_mut();
+    log.log(LogLevel::Info, "RPC interface 'supervisor' initialized");
+    if !authenticated {
+        log.log(
+            LogLevel::Critical,
+            &format!("Server '{section}' running without any HTTP authentication checking"),
+        );
+    }
+}
+
+/// Serves every bound server on the executor.
+pub(crate) fn serve(
+    servers: Vec<Server>,
+    handle: Handle,
+    main_log: Rc<RefCell<MainLog>>,
+    executor: &Rc<smol::LocalExecutor<'static>>,
+) {
+    let api = Rc::new(Api::new(handle));
+    for server in servers {
+        let api = Rc::clone(&api);
+        let main_log = Rc::clone(&main_log);
+        let handler: Handler = Rc::new(move |request| {
+            let api = Rc::clone(&api);
+            let main_log = Rc::clone(&main_log);
+            Box::pin(async move { route(request, &api, &main_log).await })
+        });
+        executor
+            .spawn(http::serve(
+                server.listener,
+                server.auth,
+                handler,
+                Rc::clone(executor),
+            ))
+            .detach();
+    }
+}
+
+async fn route(
+    request: Request<hyper::body::Incoming>,
+    api: &Api,
+    main_log: &Rc<RefCell<MainLog>>,
+) -> Response<Body> {
+    if !request.uri().path().starts_with("/RPC2") {
+        return http::error_response(StatusCode::NOT_FOUND);
+    }
+    if request.method() != Method::POST {
+        return http::error_response(StatusCode::BAD_REQUEST);
+    }
+    let body = match http::read_body(request.into_body(), MAX_BODY).await {
+        Ok(body) => body,
+        Err(response) => return response,
+    };
+    let text = String::from_utf8_lossy(&body);
+    let call = match dxr::MethodCall::from_xml(&text) {
+        Ok(call) => call,
+        Err(_) => {
+            main_log.borrow_mut().log(
+                LogLevel::Error,
+                &format!("XML-RPC request data {text:?} is invalid: unmarshallable"),
+            );
+            return http::error_response(StatusCode::BAD_REQUEST);
+        }
+    };
+    let xml = match api.call(&call.name, call.params).await {
+        Ok(value) => dxr::MethodResponse { value }.to_xml(),
+        Err(fault) => dxr::FaultResponse { fault }.to_xml(),
+    };
+    match xml {
+        Ok(xml) => {
+            let mut response = Response::new(http::full(xml));
+            response.headers_mut().insert(
+                hyper::header::CONTENT_TYPE,
+                hyper::header::HeaderValue::from_static("text/xml"),
+            );
+            response
+        }
+        Err(_) => http::error_response(StatusCode::INTERNAL_SERVER_ERROR),
+    }
+}

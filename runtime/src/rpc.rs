@@ -1,0 +1,923 @@
+//! supervisord's XML-RPC interface (`supervisor/rpcinterface.py`, `supervisor/xmlrpc.py`):
+//! method dispatch, parameters, faults and result structures.
+//!
+//! A method runs its checks and its action on the supervisor task ([`Handle::with`]); a
+//! method that waits (`startProcess(name, wait=True)`, `stopProcess`, the group and `All`
+//! variants) then waits for state changes ([`Handle::listen`]) instead of polling, and
+//! re-checks the process each time one happens.
+//!
+//! Faults are supervisord's codes with its texts: `NAME` or `NAME: detail`.
+
+use std::collections::BTreeMap;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use dxr::{Fault, Value};
+
+use crate::machine::State;
+use crate::supervisor::{Handle, ProcessView, Refusal, Supervisor};
+
+/// supervisord's fault codes (`supervisor/xmlrpc.py Faults`).
+pub(crate) mod faults {
+    pub const UNKNOWN_METHOD: i32 = 1;
+    pub const INCORRECT_PARAMETERS: i32 = 2;
+    pub const BAD_ARGUMENTS: i32 = 3;
+    pub const SHUTDOWN_STATE: i32 = 6;
+    pub const BAD_NAME: i32 = 10;
+    pub const BAD_SIGNAL: i32 = 11;
+    pub const NO_FILE: i32 = 20;
+    pub const NOT_EXECUTABLE: i32 = 21;
+    pub const FAILED: i32 = 30;
+    pub const ABNORMAL_TERMINATION: i32 = 40;
+    pub const SPAWN_ERROR: i32 = 50;
+    pub const ALREADY_STARTED: i32 = 60;
+    pub const NOT_RUNNING: i32 = 70;
+    pub const SUCCESS: i32 = 80;
+
+    /// The name supervisord puts first in a fault string.
+    pub fn name(code: i32) -> &'static str {
+        match code {
+            UNKNOWN_METHOD => "UNKNOWN_METHOD",
+            INCORRECT_PARAMETERS => "INCORRECT_PARAMETERS",
+            BAD_ARGUMENTS => "BAD_ARGUMENTS",
+            4 => "SIGNATURE_UNSUPPORTED",
+            SHUTDOWN_STATE => "SHUTDOWN_STATE",
+            BAD_NAME => "BAD_NAME",
+            BAD_SIGNAL => "BAD_SIGNAL",
+            NO_FILE => "NO_FILE",
+            NOT_EXECUTABLE => "NOT_EXECUTABLE",
+            FAILED => "FAILED",
+            ABNORMAL_TERMINATION => "ABNORMAL_TERMINATION",
+            SPAWN_ERROR => "SPAWN_ERROR",
+            ALREADY_STARTED => "ALREADY_STARTED",
+            NOT_RUNNING => "NOT_RUNNING",
+            SUCCESS => "SUCCESS",
+            90 => "ALREADY_ADDED",
+            91 => "STILL_RUNNING",
+            92 => "CANT_REREAD",
+            _ => "FAILED",
+        }
+    }
+}
+
+/// supervisord's `RPCError.text`: `NAME` or `NAME: detail`.
+fn fault_text(code: i32, detail: Option<&str>) -> String {
+    match detail {
+        Some(detail) => format!("{}: {detail}", faults::name(code)),
+        None => faults::name(code).to_string(),
+    }
+}
+
+fn fault(code: i32, detail: impl Into<String>) -> Fault {
+    let detail = detail.into();
+    Fault::new(code, fault_text(code, Some(&detail)))
+}
+
+fn bare_fault(code: i32) -> Fault {
+    Fault::new(code, fault_text(code, None))
+}
+
+impl From<Refusal> for Fault {
+    fn from(refusal: Refusal) -> Fault {
+        Fault::new(
+            refusal.code,
+            fault_text(refusal.code, refusal.text.as_deref()),
+        )
+    }
+}
+
+/// The methods svc serves, sorted as `system.listMethods` returns them.
+pub(crate) const METHODS: &[&str] = &[
+    "supervisor.getAPIVersion",
+    "supervisor.getAllProcessInfo",
+    "supervisor.getIdentification",
+    "supervisor.getPID",
+    "supervisor.getProcessInfo",
+    "supervisor.getState",
+    "supervisor.getSupervisorVersion",
+    "supervisor.getVersion",
+    "supervisor.readLog",
+    "supervisor.readMainLog",
+    "supervisor.readProcessLog",
+    "supervisor.readProcessStderrLog",
+    "supervisor.readProcessStdoutLog",
+    "supervisor.restart",
+    "supervisor.shutdown",
+    "supervisor.signalAllProcesses",
+    "supervisor.signalProcess",
+    "supervisor.signalProcessGroup",
+    "supervisor.startAllProcesses",
+    "supervisor.startProcess",
+    "supervisor.startProcessGroup",
+    "supervisor.stopAllProcesses",
+    "supervisor.stopProcess",
+    "supervisor.stopProcessGroup",
+    "supervisor.tailProcessLog",
+    "supervisor.tailProcessStderrLog",
+    "supervisor.tailProcessStdoutLog",
+    "system.listMethods",
+    "system.multicall",
+];
+
+/// The positional parameters of a call.
+struct Params {
+    values: Vec<Value>,
+}
+
+impl Params {
+    /// Fails unless the call has between `min` and `max` parameters (Python's TypeError).
+    fn arity(&self, min: usize, max: usize) -> Result<(), Fault> {
+        if (min..=max).contains(&self.values.len()) {
+            Ok(())
+        } else {
+            Err(bare_fault(faults::INCORRECT_PARAMETERS))
+        }
+    }
+
+    fn string(&self, index: usize) -> Result<String, Fault> {
+        match self.values.get(index) {
+            Some(Value::String(text)) => Ok(text.clone()),
+            _ => Err(bare_fault(faults::INCORRECT_PARAMETERS)),
+        }
+    }
+
+    fn int(&self, index: usize) -> Result<i64, Fault> {
+        match self.values.get(index) {
+            Some(Value::Integer(value)) => Ok(i64::from(*value)),
+            Some(Value::Long(value)) => Ok(*value),
+            _ => Err(bare_fault(faults::INCORRECT_PARAMETERS)),
+        }
+    }
+
+    /// An optional boolean (Python truthiness for the common types).
+    fn flag(&self, index: usize, default: bool) -> Result<bool, Fault> {
+        match self.values.get(index) {
+            None => Ok(default),
+            Some(Value::Boolean(value)) => Ok(*value),
+            Some(Value::Integer(value)) => Ok(*value != 0),
+            Some(Value::String(text)) => Ok(!text.is_empty()),
+            _ => Err(bare_fault(faults::INCORRECT_PARAMETERS)),
+        }
+    }
+}
+
+fn string(text: impl Into<String>) -> Value {
+    Value::String(text.into())
+}
+
+fn structure(members: impl IntoIterator<Item = (&'static str, Value)>) -> Value {
+    Value::Struct(
+        members
+            .into_iter()
+            .map(|(key, value)| (key.to_string(), value))
+            .collect::<BTreeMap<_, _>>(),
+    )
+}
+
+/// Epoch seconds capped to the XML-RPC int range (supervisord's `capped_int`).
+fn capped(time: Option<SystemTime>) -> i32 {
+    let seconds = time
+        .and_then(|time| time.duration_since(UNIX_EPOCH).ok())
+        .map_or(0, |since| since.as_secs());
+    i32::try_from(seconds).unwrap_or(i32::MAX)
+}
+
+/// `str(datetime.timedelta(seconds=n))`: `0:01:02`, `1 day, 2:03:04`.
+fn timedelta(seconds: i64) -> String {
+    let seconds = seconds.max(0);
+    let days = seconds / 86_400;
+    let rest = seconds % 86_400;
+    let clock = format!("{}:{:02}:{:02}", rest / 3600, rest % 3600 / 60, rest % 60);
+    match days {
+        0 => clock,
+        1 => format!("1 day, {clock}"),
+        _ => format!("{days} days, {clock}"),
+    }
+}
+
+/// Local time as `strftime('%b %d %I:%M %p')`: `Nov 21 06:29 PM`.
+fn stop_time(epoch: i32) -> String {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let seconds = libc::time_t::from(epoch);
+    // SAFETY: localtime_r writes into the zeroed struct we own.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    unsafe { libc::localtime_r(&seconds, &mut tm) };
+    let hour12 = match tm.tm_hour % 12 {
+        0 => 12,
+        hour => hour,
+    };
+    format!(
+        "{} {:02} {:02}:{:02} {}",
+        MONTHS[usize::try_from(tm.tm_mon).unwrap_or(0) % 12],
+        tm.tm_mday,
+        hour12,
+        tm.tm_min,
+        if tm.tm_hour < 12 { "AM" } else { "PM" }
+    )
+}
+
+/// supervisord's `getProcessInfo` struct with its `description`.
+fn process_info(view: &ProcessView) -> Value {
+    let start = capped(view.laststart);
+    let stop = capped(view.laststop);
+    let now = capped(Some(SystemTime::now()));
+    let spawnerr = view.spawnerr.clone().unwrap_or_default();
+    let description = match view.state {
+        State::Running => format!(
+            "pid {}, uptime {}",
+            view.pid.unwrap_or(0),
+            timedelta(i64::from(now) - i64::from(start))
+        ),
+        State::Fatal | State::Backoff if !spawnerr.is_empty() => spawnerr.clone(),
+        State::Fatal | State::Backoff => format!("unknown error (try \"tail {}\")", view.name),
+        State::Stopped | State::Exited if start != 0 => stop_time(stop),
+        State::Stopped | State::Exited => "Not started".to_string(),
+        _ => String::new(),
+    };
+    let path = |path: &Option<std::path::PathBuf>| {
+        string(
+            path.as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+        )
+    };
+    structure([
+        ("name", string(&view.name)),
+        ("group", string(&view.group)),
+        ("start", Value::Integer(start)),
+        ("stop", Value::Integer(stop)),
+        ("now", Value::Integer(now)),
+        ("state", Value::Integer(view.state as i32)),
+        ("statename", string(view.state.name())),
+        ("spawnerr", string(spawnerr)),
+        ("exitstatus", Value::Integer(view.exitstatus.unwrap_or(0))),
+        ("logfile", path(&view.stdout_logfile)),
+        ("stdout_logfile", path(&view.stdout_logfile)),
+        ("stderr_logfile", path(&view.stderr_logfile)),
+        ("pid", Value::Integer(view.pid.unwrap_or(0))),
+        ("description", string(description)),
+    ])
+}
+
+/// One entry of a group/all result array.
+fn status(view: &ProcessView, code: i32, description: String) -> Value {
+    structure([
+        ("name", string(&view.name)),
+        ("group", string(&view.group)),
+        ("status", Value::Integer(code)),
+        ("description", string(description)),
+    ])
+}
+
+/// supervisord's `signal_number`: a number, or a name with or without `SIG`.
+fn signal_number(value: &Value) -> Option<i32> {
+    let text = match value {
+        Value::Integer(number) => return valid_signal(*number),
+        Value::String(text) => text.trim(),
+        _ => return None,
+    };
+    if let Ok(number) = text.parse::<i32>() {
+        return valid_signal(number);
+    }
+    let upper = text.to_ascii_uppercase();
+    let name = if upper.starts_with("SIG") {
+        upper
+    } else {
+        format!("SIG{upper}")
+    };
+    name.parse::<nix::sys::signal::Signal>()
+        .ok()
+        .map(|signal| signal as i32)
+}
+
+fn valid_signal(number: i32) -> Option<i32> {
+    nix::sys::signal::Signal::try_from(number)
+        .ok()
+        .map(|signal| signal as i32)
+}
+
+/// The XML-RPC interface of one daemon.
+pub(crate) struct Api {
+    handle: Handle,
+    pid: u32,
+}
+
+/// What a single-process operation does while the result array of a group/all call is
+/// built.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Operation {
+    Start,
+    Stop,
+}
+
+impl Api {
+    pub(crate) fn new(handle: Handle) -> Api {
+        Api {
+            handle,
+            pid: std::process::id(),
+        }
+    }
+
+    /// Runs `work` on the supervisor; a stopped supervisor is SHUTDOWN_STATE.
+    async fn with<R: 'static>(
+        &self,
+        work: impl FnOnce(&mut Supervisor) -> R + 'static,
+    ) -> Result<R, Fault> {
+        self.handle
+            .with(work)
+            .await
+            .ok_or_else(|| bare_fault(faults::SHUTDOWN_STATE))
+    }
+
+    /// Runs `work` unless the daemon is shutting down or restarting (supervisord's
+    /// `_update`).
+    async fn update<R: 'static>(
+        &self,
+        work: impl FnOnce(&mut Supervisor) -> Result<R, Fault> + 'static,
+    ) -> Result<R, Fault> {
+        self.with(move |supervisor| {
+            if supervisor.is_stopping() {
+                Err(bare_fault(faults::SHUTDOWN_STATE))
+            } else {
+                work(supervisor)
+            }
+        })
+        .await?
+    }
+
+    /// Calls one method.
+    pub(crate) async fn call(&self, name: &str, params: Vec<Value>) -> Result<Value, Fault> {
+        let params = Params { values: params };
+        match name {
+            "system.listMethods" => {
+                params.arity(0, 0)?;
+                Ok(Value::Array(METHODS.iter().map(|m| string(*m)).collect()))
+            }
+            "system.multicall" => {
+                params.arity(1, 1)?;
+                self.multicall(&params.values[0]).await
+            }
+            "supervisor.getAPIVersion" | "supervisor.getVersion" => {
+                params.arity(0, 0)?;
+                self.update(|_| Ok(string("3.0"))).await
+            }
+            "supervisor.getSupervisorVersion" => {
+                params.arity(0, 0)?;
+                self.update(|_| Ok(string("4.3.0"))).await
+            }
+            "supervisor.getIdentification" => {
+                params.arity(0, 0)?;
+                self.update(|s| Ok(string(s.identifier()))).await
+            }
+            "supervisor.getState" => {
+                params.arity(0, 0)?;
+                self.update(|_| {
+                    Ok(structure([
+                        ("statecode", Value::Integer(1)),
+                        ("statename", string("RUNNING")),
+                    ]))
+                })
+                .await
+            }
+            "supervisor.getPID" => {
+                params.arity(0, 0)?;
+                let pid = i32::try_from(self.pid).unwrap_or(0);
+                self.update(move |_| Ok(Value::Integer(pid))).await
+            }
+            "supervisor.shutdown" => {
+                params.arity(0, 0)?;
+                self.update(|s| {
+                    s.request_shutdown();
+                    Ok(Value::Boolean(true))
+                })
+                .await
+            }
+            "supervisor.restart" => {
+                params.arity(0, 0)?;
+                self.update(|s| {
+                    s.request_restart();
+                    Ok(Value::Boolean(true))
+                })
+                .await
+            }
+            "supervisor.readLog" | "supervisor.readMainLog" => {
+                params.arity(2, 2)?;
+                let (offset, length) = (params.int(0)?, params.int(1)?);
+                let path = self.update(|s| Ok(s.main_log_path())).await?;
+                let path = path.ok_or_else(|| bare_fault(faults::NO_FILE))?;
+                read_file(&path, offset, length).map(string)
+            }
+            "supervisor.getProcessInfo" => {
+                params.arity(1, 1)?;
+                let name = params.string(0)?;
+                self.update(move |s| match s.lookup(&name) {
+                    Some((_, Some(id))) => Ok(process_info(&s.view(id))),
+                    _ => Err(fault(faults::BAD_NAME, name)),
+                })
+                .await
+            }
+            "supervisor.getAllProcessInfo" => {
+                params.arity(0, 0)?;
+                self.update(|s| {
+                    Ok(Value::Array(
+                        s.all_lexical()
+                            .into_iter()
+                            .map(|id| process_info(&s.view(id)))
+                            .collect(),
+                    ))
+                })
+                .await
+            }
+            "supervisor.startProcess" | "supervisor.stopProcess" => {
+                params.arity(1, 2)?;
+                let target = params.string(0)?;
+                let wait = params.flag(1, true)?;
+                let operation = if name == "supervisor.startProcess" {
+                    Operation::Start
+                } else {
+                    Operation::Stop
+                };
+                self.process_or_group(target, operation, wait).await
+            }
+            "supervisor.startProcessGroup" | "supervisor.stopProcessGroup" => {
+                params.arity(1, 2)?;
+                let group = params.string(0)?;
+                let wait = params.flag(1, true)?;
+                let operation = if name == "supervisor.startProcessGroup" {
+                    Operation::Start
+                } else {
+                    Operation::Stop
+                };
+                let ids = self
+                    .update(move |s| match s.lookup(&format!("{group}:*")) {
+                        Some((group, None)) => Ok(s.members_by_priority(group)),
+                        _ => Err(fault(faults::BAD_NAME, group)),
+                    })
+                    .await?;
+                self.many(ids, operation, wait).await
+            }
+            "supervisor.startAllProcesses" | "supervisor.stopAllProcesses" => {
+                params.arity(0, 1)?;
+                let wait = params.flag(0, true)?;
+                let operation = if name == "supervisor.startAllProcesses" {
+                    Operation::Start
+                } else {
+                    Operation::Stop
+                };
+                let ids = self.update(|s| Ok(s.all_by_priority())).await?;
+                self.many(ids, operation, wait).await
+            }
+            "supervisor.signalProcess" => {
+                params.arity(2, 2)?;
+                let name = params.string(0)?;
+                let signal = params.values[1].clone();
+                self.update(move |s| {
+                    let target = s
+                        .lookup(&name)
+                        .ok_or_else(|| fault(faults::BAD_NAME, name.clone()))?;
+                    let number = signal_number(&signal)
+                        .ok_or_else(|| fault(faults::BAD_SIGNAL, display_value(&signal)))?;
+                    match target {
+                        (_, Some(id)) => {
+                            s.signal_process(id, number)?;
+                            Ok(Value::Boolean(true))
+                        }
+                        (group, None) => Ok(signal_all(s, s.members_by_priority(group), number)),
+                    }
+                })
+                .await
+            }
+            "supervisor.signalProcessGroup" => {
+                params.arity(2, 2)?;
+                let group = params.string(0)?;
+                let signal = params.values[1].clone();
+                self.update(move |s| {
+                    let Some((group_index, None)) = s.lookup(&format!("{group}:*")) else {
+                        return Err(fault(faults::BAD_NAME, group));
+                    };
+                    let number = signal_number(&signal)
+                        .ok_or_else(|| fault(faults::BAD_SIGNAL, display_value(&signal)))?;
+                    Ok(signal_all(s, s.members_by_priority(group_index), number))
+                })
+                .await
+            }
+            "supervisor.signalAllProcesses" => {
+                params.arity(1, 1)?;
+                let signal = params.values[0].clone();
+                self.update(move |s| {
+                    let number = signal_number(&signal)
+                        .ok_or_else(|| fault(faults::BAD_SIGNAL, display_value(&signal)))?;
+                    Ok(signal_all(s, s.all_by_priority(), number))
+                })
+                .await
+            }
+            "supervisor.readProcessStdoutLog"
+            | "supervisor.readProcessLog"
+            | "supervisor.readProcessStderrLog" => {
+                params.arity(3, 3)?;
+                let stderr = name == "supervisor.readProcessStderrLog";
+                let path = self.log_path(params.string(0)?, stderr).await?;
+                read_file(&path, params.int(1)?, params.int(2)?).map(string)
+            }
+            "supervisor.tailProcessStdoutLog"
+            | "supervisor.tailProcessLog"
+            | "supervisor.tailProcessStderrLog" => {
+                params.arity(3, 3)?;
+                let stderr = name == "supervisor.tailProcessStderrLog";
+                let path = self.log_path(params.string(0)?, stderr).await?;
+                Ok(tail_file(&path, params.int(1)?, params.int(2)?))
+            }
+            _ => Err(bare_fault(faults::UNKNOWN_METHOD)),
+        }
+    }
+}
+
+/// `signalProcessGroup`/`signalAllProcesses`: the result array over the signallable
+/// processes.
+fn signal_all(supervisor: &mut Supervisor, ids: Vec<usize>, signal: i32) -> Value {
+    let mut results = Vec::new();
+    for id in ids {
+        let view = supervisor.view(id);
+        if !matches!(
+            view.state,
+            State::Running | State::Starting | State::Stopping
+        ) {
+            continue;
+        }
+        let (code, description) = match supervisor.signal_process(id, signal) {
+            Ok(()) => (faults::SUCCESS, "OK".to_string()),
+            Err(refusal) => {
+                let fault = Fault::from(refusal);
+                (fault.code(), fault.string().to_string())
+            }
+        };
+        results.push(status(&view, code, description));
+    }
+    Value::Array(results)
+}
+
+/// How a bad value is shown in a fault (Python's `str()` of it).
+fn display_value(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        Value::Integer(number) => number.to_string(),
+        Value::Long(number) => number.to_string(),
+        Value::Boolean(flag) => if *flag { "True" } else { "False" }.to_string(),
+        other => format!("{other:?}"),
+    }
+}
+
+/// Where a single process's wait stands.
+enum Progress {
+    Done(Result<(), Fault>),
+    Waiting,
+}
+
+/// `startProcess`'s `onwait`: RUNNING is done; a spawn error or any state other than
+/// STARTING ends the wait with a fault.
+fn start_progress(view: &ProcessView, namespec: &str) -> Progress {
+    if view.spawnerr.is_some() {
+        return Progress::Done(Err(fault(faults::SPAWN_ERROR, namespec)));
+    }
+    match view.state {
+        State::Running => Progress::Done(Ok(())),
+        State::Starting => Progress::Waiting,
+        _ => Progress::Done(Err(fault(faults::ABNORMAL_TERMINATION, namespec))),
+    }
+}
+
+/// `stopProcess`'s `onwait`: done in any stopped state.
+fn stop_progress(view: &ProcessView) -> Progress {
+    if view.state.is_stopped() {
+        Progress::Done(Ok(()))
+    } else {
+        Progress::Waiting
+    }
+}
+
+impl Api {
+    /// `startProcess`/`stopProcess`: one process, or a whole group for `group:*`.
+    async fn process_or_group(
+        &self,
+        target: String,
+        operation: Operation,
+        wait: bool,
+    ) -> Result<Value, Fault> {
+        let lookup = target.clone();
+        let found = self
+            .update(move |s| {
+                s.lookup(&lookup)
+                    .ok_or_else(|| fault(faults::BAD_NAME, lookup))
+            })
+            .await?;
+        let id = match found {
+            (_, Some(id)) => id,
+            (group, None) => {
+                let ids = self.with(move |s| s.members_by_priority(group)).await?;
+                return self.many(ids, operation, wait).await;
+            }
+        };
+        self.with(move |s| match operation {
+            Operation::Start => s.start_process(id),
+            Operation::Stop => s.stop_process(id),
+        })
+        .await??;
+        if wait {
+            self.wait(id, operation).await?;
+        }
+        Ok(Value::Boolean(true))
+    }
+
+    /// Waits until the started or stopped process is done.
+    async fn wait(&self, id: usize, operation: Operation) -> Result<(), Fault> {
+        loop {
+            let changed = self.handle.listen();
+            let progress = self
+                .with(move |s| {
+                    let view = s.view(id);
+                    match operation {
+                        Operation::Start => start_progress(&view, &s.namespec(id)),
+                        Operation::Stop => stop_progress(&view),
+                    }
+                })
+                .await?;
+            match progress {
+                Progress::Done(result) => return result,
+                Progress::Waiting => changed.await,
+            }
+        }
+    }
+
+    /// The group and `All` variants: every process the operation applies to, one result
+    /// struct each. Refusals and immediate successes come first, in process order, then the
+    /// waited-for processes, also in process order (supervisord's first check comes 50 ms
+    /// later, when quick ones have all finished, so it reports them in that order too).
+    async fn many(
+        &self,
+        ids: Vec<usize>,
+        operation: Operation,
+        wait: bool,
+    ) -> Result<Value, Fault> {
+        let (mut results, mut pending) = self
+            .with(move |s| {
+                let mut results = Vec::new();
+                let mut pending = Vec::new();
+                for id in ids {
+                    let view = s.view(id);
+                    let running = matches!(
+                        view.state,
+                        State::Running | State::Starting | State::Backoff
+                    );
+                    if running == (operation == Operation::Start) {
+                        continue;
+                    }
+                    let outcome = match operation {
+                        Operation::Start => s.start_process(id),
+                        Operation::Stop => s.stop_process(id),
+                    };
+                    match outcome {
+                        Err(refusal) => {
+                            let fault = Fault::from(refusal);
+                            results.push(status(&view, fault.code(), fault.string().to_string()));
+                        }
+                        Ok(()) if wait => pending.push(id),
+                        Ok(()) => results.push(status(&view, faults::SUCCESS, "OK".into())),
+                    }
+                }
+                (results, pending)
+            })
+            .await?;
+        let mut finished: Vec<(usize, Value)> = Vec::new();
+        let order = pending.clone();
+        while !pending.is_empty() {
+            let changed = self.handle.listen();
+            let (done, still) = self
+                .with(move |s| {
+                    let mut done = Vec::new();
+                    let mut still = Vec::new();
+                    for id in pending {
+                        let view = s.view(id);
+                        let progress = match operation {
+                            Operation::Start => start_progress(&view, &s.namespec(id)),
+                            Operation::Stop => stop_progress(&view),
+                        };
+                        match progress {
+                            Progress::Waiting => still.push(id),
+                            Progress::Done(Ok(())) => {
+                                done.push((id, status(&view, faults::SUCCESS, "OK".into())))
+                            }
+                            Progress::Done(Err(fault)) => done.push((
+                                id,
+                                status(&view, fault.code(), fault.string().to_string()),
+                            )),
+                        }
+                    }
+                    (done, still)
+                })
+                .await?;
+            finished.extend(done);
+            pending = still;
+            if !pending.is_empty() {
+                changed.await;
+            }
+        }
+        finished.sort_by_key(|(id, _)| order.iter().position(|o| o == id));
+        results.extend(finished.into_iter().map(|(_, value)| value));
+        Ok(Value::Array(results))
+    }
+
+    /// The path of a process's stdout or stderr log.
+    async fn log_path(&self, target: String, stderr: bool) -> Result<std::path::PathBuf, Fault> {
+        self.update(move |s| {
+            let Some((_, Some(id))) = s.lookup(&target) else {
+                return Err(fault(faults::BAD_NAME, target));
+            };
+            let view = s.view(id);
+            let path = if stderr {
+                view.stderr_logfile
+            } else {
+                view.stdout_logfile
+            };
+            path.ok_or_else(|| fault(faults::NO_FILE, target))
+        })
+        .await
+    }
+
+    /// `system.multicall`: each call in order; a fault is a struct in the results.
+    async fn multicall(&self, calls: &Value) -> Result<Value, Fault> {
+        let Value::Array(calls) = calls else {
+            return Err(bare_fault(faults::INCORRECT_PARAMETERS));
+        };
+        let mut results = Vec::new();
+        for call in calls {
+            let outcome = match call {
+                Value::Struct(members) => match members.get("methodName") {
+                    Some(Value::String(method)) if method == "system.multicall" => Err(fault(
+                        faults::INCORRECT_PARAMETERS,
+                        "Recursive system.multicall forbidden",
+                    )),
+                    Some(Value::String(method)) => {
+                        let params = match members.get("params") {
+                            Some(Value::Array(params)) => params.clone(),
+                            _ => Vec::new(),
+                        };
+                        Box::pin(self.call(method, params)).await
+                    }
+                    _ => Err(fault(faults::INCORRECT_PARAMETERS, "No methodName")),
+                },
+                _ => Err(fault(faults::INCORRECT_PARAMETERS, "No methodName")),
+            };
+            results.push(match outcome {
+                Ok(value) => value,
+                Err(fault) => structure([
+                    ("faultCode", Value::Integer(fault.code())),
+                    ("faultString", string(fault.string())),
+                ]),
+            });
+        }
+        Ok(Value::Array(results))
+    }
+}
+
+/// supervisord's `readFile`: negative offset with length 0 is the tail; a non-negative
+/// offset reads to the end (length 0) or `length` bytes.
+fn read_file(path: &std::path::Path, offset: i64, length: i64) -> Result<String, Fault> {
+    use std::io::{Read, Seek, SeekFrom};
+    if (offset < 0 && length != 0) || length < 0 {
+        return Err(bare_fault(faults::BAD_ARGUMENTS));
+    }
+    let read = || -> std::io::Result<Vec<u8>> {
+        let mut file = std::fs::File::open(path)?;
+        let size = file.seek(SeekFrom::End(0))?;
+        let start = if offset < 0 {
+            size.saturating_sub(offset.unsigned_abs())
+        } else {
+            offset.unsigned_abs()
+        };
+        file.seek(SeekFrom::Start(start))?;
+        let mut data = Vec::new();
+        if offset < 0 || length == 0 {
+            file.read_to_end(&mut data)?;
+        } else {
+            file.take(length.unsigned_abs()).read_to_end(&mut data)?;
+        }
+        Ok(data)
+    };
+    match read() {
+        Ok(data) => Ok(String::from_utf8_lossy(&data).into_owned()),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            Err(bare_fault(faults::NO_FILE))
+        }
+        Err(_) => Err(bare_fault(faults::FAILED)),
+    }
+}
+
+/// supervisord's `tailFile`: `[data, new offset, overflow]`.
+fn tail_file(path: &std::path::Path, offset: i64, length: i64) -> Value {
+    use std::io::{Read, Seek, SeekFrom};
+    let read = || -> std::io::Result<(Vec<u8>, i64, bool)> {
+        let mut file = std::fs::File::open(path)?;
+        let size = i64::try_from(file.seek(SeekFrom::End(0))?).unwrap_or(i64::MAX);
+        let (mut offset, mut length) = (offset, length);
+        let mut overflow = false;
+        if size > offset.saturating_add(length) {
+            overflow = true;
+            offset = size - 1;
+        }
+        if offset.saturating_add(length) > size {
+            if offset > size - 1 {
+                length = 0;
+            }
+            offset = size - length;
+        }
+        offset = offset.max(0);
+        length = length.max(0);
+        let mut data = Vec::new();
+        if length > 0 {
+            file.seek(SeekFrom::Start(offset.unsigned_abs()))?;
+            file.take(length.unsigned_abs()).read_to_end(&mut data)?;
+        }
+        Ok((data, size, overflow))
+    };
+    let (data, offset, overflow) = read().unwrap_or((Vec::new(), offset, false));
+    Value::Array(vec![
+        string(String::from_utf8_lossy(&data)),
+        Value::Integer(i32::try_from(offset).unwrap_or(i32::MAX)),
+        Value::Boolean(overflow),
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timedelta_like_python() {
+        assert_eq!(timedelta(62), "0:01:02");
+        assert_eq!(timedelta(93_784), "1 day, 2:03:04");
+        assert_eq!(timedelta(3 * 86_400 + 1), "3 days, 0:00:01");
+        assert_eq!(timedelta(-5), "0:00:00");
+    }
+
+    #[test]
+    fn signals_by_name_and_number() {
+        assert_eq!(signal_number(&string("HUP")), Some(1));
+        assert_eq!(signal_number(&string("sigterm")), Some(15));
+        assert_eq!(signal_number(&string("9")), Some(9));
+        assert_eq!(signal_number(&Value::Integer(10)), Some(10));
+        assert_eq!(signal_number(&string("NOPE")), None);
+        assert_eq!(signal_number(&Value::Integer(999)), None);
+    }
+
+    #[test]
+    fn fault_texts() {
+        assert_eq!(fault(faults::BAD_NAME, "x").string(), "BAD_NAME: x");
+        assert_eq!(bare_fault(faults::NO_FILE).string(), "NO_FILE");
+    }
+
+    #[test]
+    fn read_and_tail_like_supervisord() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log");
+        std::fs::write(&path, "0123456789").unwrap();
+        assert_eq!(read_file(&path, -3, 0).unwrap(), "789");
+        assert_eq!(read_file(&path, 2, 0).unwrap(), "23456789");
+        assert_eq!(read_file(&path, 2, 3).unwrap(), "234");
+        assert_eq!(
+            read_file(&path, -3, 2).unwrap_err().code(),
+            faults::BAD_ARGUMENTS
+        );
+        assert_eq!(
+            read_file(&path, 0, -1).unwrap_err().code(),
+            faults::BAD_ARGUMENTS
+        );
+        assert_eq!(
+            read_file(&dir.path().join("missing"), 0, 0)
+                .unwrap_err()
+                .code(),
+            faults::NO_FILE
+        );
+        let tail = |offset, length| match tail_file(&path, offset, length) {
+            Value::Array(items) => items,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            tail(0, 4),
+            vec![string("6789"), Value::Integer(10), Value::Boolean(true)]
+        );
+        // As in Python: a length past the end moves the offset back to size - length.
+        assert_eq!(
+            tail(8, 100),
+            vec![string("0123456789"), Value::Integer(10), Value::Boolean(false)]
+        );
+        assert_eq!(
+            tail(8, 2),
+            vec![string("89"), Value::Integer(10), Value::Boolean(false)]
+        );
+        assert_eq!(
+            tail(10, 100),
+            vec![string(""), Value::Integer(10), Value::Boolean(false)]
+        );
+    }
+}

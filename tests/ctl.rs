@@ -1,0 +1,239 @@
+//! The control plane against its real clients: Python supervisor 4.3.0's `supervisorctl`
+//! and `xmlrpc.client`, talking to `svc run` over its unix socket and over TCP.
+//!
+//! Expected outputs and exit codes are supervisord 4.3.0's (reference §6–7); with
+//! `SVC_REFERENCE_SUPERVISORD` set, the daemon under test is the real supervisord.
+
+use std::process::Command;
+
+use crate::oracle::oracle_python;
+use crate::support::daemon::{Daemon, SIGTERM, Setup};
+use crate::support::{CLEAN_ENV, run_with_deadline};
+
+/// The sections that give a daemon its unix socket and `supervisorctl` its server URL.
+const UNIX_SERVER: &str = "[unix_http_server]\nfile=%(here)s/supervisor.sock\n\
+     [rpcinterface:supervisor]\n\
+     supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\
+     [supervisorctl]\nserverurl=unix://%(here)s/supervisor.sock\n";
+
+/// What a client printed and its exit code.
+struct Output {
+    code: i32,
+    stdout: String,
+}
+
+/// Runs the real `supervisorctl -c supervisord.conf ARGS...` in the daemon's directory.
+fn supervisorctl(daemon: &Daemon, args: &[&str]) -> Output {
+    let mut command = Command::new(oracle_python());
+    command
+        .args(["-m", "supervisor.supervisorctl", "-c", "supervisord.conf"])
+        .args(args)
+        .current_dir(daemon.path())
+        .env_clear()
+        .envs(CLEAN_ENV.iter().copied());
+    let output = run_with_deadline(command, crate::support::daemon::DEADLINE);
+    Output {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+    }
+}
+
+/// Runs a Python snippet with `proxy`, an `xmlrpc.client.ServerProxy` on the daemon's unix
+/// socket (supervisor's own transport), and returns what it prints.
+fn xmlrpc(daemon: &Daemon, body: &str) -> String {
+    let script = format!(
+        "import xmlrpc.client, sys\n\
+         from supervisor.xmlrpc import SupervisorTransport\n\
+         transport = SupervisorTransport(None, None, 'unix://{}/supervisor.sock')\n\
+         proxy = xmlrpc.client.ServerProxy('http://127.0.0.1', transport)\n\
+         {body}\n",
+        daemon.path().display()
+    );
+    let mut command = Command::new(oracle_python());
+    command
+        .args(["-c", &script])
+        .env_clear()
+        .envs(CLEAN_ENV.iter().copied());
+    let output = run_with_deadline(command, crate::support::daemon::DEADLINE);
+    assert!(
+        output.status.success(),
+        "python failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Replaces what changes from run to run (pids, uptimes, stop times) in status lines.
+fn normalize_status(text: &str) -> String {
+    text.lines()
+        .map(|line| {
+            let mut words: Vec<String> = line.split_whitespace().map(str::to_string).collect();
+            if words.get(2).is_some_and(|w| w == "pid") {
+                words.truncate(3);
+                words.push("N,".into());
+                words.push("uptime".into());
+                words.push("T".into());
+            } else if words.len() == 5 && words[1] == "STOPPED"
+                || words.len() == 5 && words[1] == "EXITED"
+            {
+                words.truncate(2);
+                words.push("<time>".into());
+            }
+            words.join(" ")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn start(sections: &str) -> Daemon {
+    Setup::new().start(&format!("{UNIX_SERVER}{sections}"))
+}
+
+#[test]
+fn status_start_stop_and_their_exit_codes() {
+    let mut daemon = start(
+        "[program:web]\ncommand=sleep 1000\nstartsecs=0\n\
+         [program:idle]\ncommand=sleep 1000\nautostart=false\n\
+         [program:pool]\ncommand=sleep 1000\nnumprocs=2\nprocess_name=%(program_name)s_%(process_num)d\nstartsecs=0\n",
+    );
+    daemon.wait_for_count("success: ", 3);
+
+    let status = supervisorctl(&daemon, &["status"]);
+    assert_eq!(status.code, 3, "a stopped process makes status exit 3");
+    assert_eq!(
+        normalize_status(&status.stdout),
+        "idle STOPPED Not started\n\
+         pool:pool_0 RUNNING pid N, uptime T\n\
+         pool:pool_1 RUNNING pid N, uptime T\n\
+         web RUNNING pid N, uptime T"
+    );
+    // Column layout: the state starts at column 33.
+    let line = status.stdout.lines().next().unwrap_or_default();
+    assert_eq!(&line[..33], format!("{:<33}", "idle"));
+
+    let started = supervisorctl(&daemon, &["start", "idle"]);
+    assert_eq!(
+        (started.code, started.stdout.as_str()),
+        (0, "idle: started\n")
+    );
+    let again = supervisorctl(&daemon, &["start", "idle"]);
+    assert_eq!(again.stdout, "idle: ERROR (already started)\n");
+    assert_eq!(supervisorctl(&daemon, &["status"]).code, 0);
+
+    let stopped = supervisorctl(&daemon, &["stop", "pool:*"]);
+    assert_eq!(stopped.code, 0);
+    assert_eq!(
+        stopped.stdout,
+        "pool:pool_0: stopped\npool:pool_1: stopped\n"
+    );
+    let not_running = supervisorctl(&daemon, &["stop", "pool:pool_0"]);
+    assert_eq!(not_running.stdout, "pool:pool_0: ERROR (not running)\n");
+
+    let unknown = supervisorctl(&daemon, &["start", "nosuch"]);
+    assert_eq!(unknown.stdout, "nosuch: ERROR (no such process)\n");
+    assert_eq!(unknown.code, 1);
+    let unknown_status = supervisorctl(&daemon, &["status", "nosuch"]);
+    assert_eq!(unknown_status.stdout, "nosuch: ERROR (no such process)\n");
+    assert_eq!(unknown_status.code, 4);
+
+    let restarted = supervisorctl(&daemon, &["restart", "web"]);
+    assert_eq!(restarted.stdout, "web: stopped\nweb: started\n");
+    assert_eq!(daemon.stop(SIGTERM).code(), Some(0));
+}
+
+#[test]
+fn spawn_errors_reach_supervisorctl() {
+    let mut daemon = start(
+        "[program:missing]\ncommand=/nonexistent/binary\nautostart=false\n\
+         [program:quick]\ncommand=sh -c 'exit 1'\nautostart=false\nstartretries=0\n",
+    );
+    let missing = supervisorctl(&daemon, &["start", "missing"]);
+    assert_eq!(missing.stdout, "missing: ERROR (no such file)\n");
+    assert_eq!(missing.code, 1);
+    let quick = supervisorctl(&daemon, &["start", "quick"]);
+    assert_eq!(quick.stdout, "quick: ERROR (spawn error)\n");
+    assert_eq!(quick.code, 7);
+    let status = supervisorctl(&daemon, &["status", "quick"]);
+    assert_eq!(
+        normalize_status(&status.stdout),
+        "quick FATAL Exited too quickly (process log may have details)"
+    );
+    assert_eq!(daemon.stop(SIGTERM).code(), Some(0));
+}
+
+#[test]
+fn tail_pid_and_shutdown() {
+    let mut daemon = start(
+        "[program:talker]\ncommand=sh -c 'echo first; echo second; exec sleep 1000'\nstartsecs=0\n",
+    );
+    daemon.wait_for_log("success: talker entered RUNNING");
+    // supervisorctl prints the log, then a newline of its own.
+    daemon.wait_for("the output", || {
+        supervisorctl(&daemon, &["tail", "talker"]).stdout == "first\nsecond\n\n"
+    });
+    let tail = supervisorctl(&daemon, &["tail", "-7", "talker"]);
+    assert_eq!(tail.stdout, "second\n\n");
+    let pid = supervisorctl(&daemon, &["pid"]);
+    assert_eq!(pid.stdout.trim(), daemon.pid.to_string());
+    let child = supervisorctl(&daemon, &["pid", "talker"]);
+    assert_eq!(
+        child.stdout.trim(),
+        daemon.spawned_pid("talker").to_string()
+    );
+    let shutdown = supervisorctl(&daemon, &["shutdown"]);
+    assert_eq!(shutdown.stdout, "Shut down\n");
+    assert_eq!(daemon.wait_exit().code(), Some(0));
+    assert!(
+        !daemon.path().join("supervisor.sock").exists(),
+        "the socket file is removed at exit"
+    );
+    let gone = supervisorctl(&daemon, &["status"]);
+    assert_eq!(gone.code, 4);
+    assert!(gone.stdout.contains("no such file"), "{}", gone.stdout);
+}
+
+#[test]
+fn xmlrpc_structures_and_faults() {
+    let mut daemon = start("[program:web]\ncommand=sleep 1000\nstartsecs=0\n");
+    daemon.wait_for_log("success: web entered RUNNING");
+    let out = xmlrpc(
+        &daemon,
+        "info = proxy.supervisor.getProcessInfo('web')\n\
+         print(sorted(info))\n\
+         print(info['statename'], info['state'], info['group'], info['exitstatus'])\n\
+         print(proxy.supervisor.getAPIVersion(), proxy.supervisor.getSupervisorVersion())\n\
+         print(proxy.supervisor.getState())\n\
+         try:\n    proxy.supervisor.getProcessInfo('nosuch')\n\
+         except xmlrpc.client.Fault as f:\n    print(f.faultCode, f.faultString)\n\
+         try:\n    proxy.supervisor.noSuchMethod()\n\
+         except xmlrpc.client.Fault as f:\n    print(f.faultCode, f.faultString)\n\
+         try:\n    proxy.supervisor.getProcessInfo()\n\
+         except xmlrpc.client.Fault as f:\n    print(f.faultCode, f.faultString)\n\
+         print(proxy.system.multicall([{'methodName': 'supervisor.getPID'}, {'methodName': 'supervisor.getProcessInfo', 'params': ['x']}, {'methodName': 'system.multicall', 'params': [[]]}])[1:])\n\
+         print(proxy.supervisor.stopProcess('web'))\n\
+         print(proxy.supervisor.stopProcess('web', False) if False else proxy.supervisor.getProcessInfo('web')['statename'])\n\
+         print(proxy.supervisor.startProcessGroup('web'))",
+    );
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines[0],
+        "['description', 'exitstatus', 'group', 'logfile', 'name', 'now', 'pid', 'spawnerr', 'start', 'state', 'statename', 'stderr_logfile', 'stdout_logfile', 'stop']"
+    );
+    assert_eq!(lines[1], "RUNNING 20 web 0");
+    assert_eq!(lines[2], "3.0 4.3.0");
+    assert_eq!(lines[3], "{'statecode': 1, 'statename': 'RUNNING'}");
+    assert_eq!(lines[4], "10 BAD_NAME: nosuch");
+    assert_eq!(lines[5], "1 UNKNOWN_METHOD");
+    assert_eq!(lines[6], "2 INCORRECT_PARAMETERS");
+    assert_eq!(
+        lines[7],
+        "[{'faultCode': 10, 'faultString': 'BAD_NAME: x'}, {'faultCode': 2, 'faultString': 'INCORRECT_PARAMETERS: Recursive system.multicall forbidden'}]"
+    );
+    assert_eq!(lines[8], "True");
+    assert_eq!(lines[9], "STOPPED");
+    assert_eq!(
+        lines[10],
+        "[{'description': 'OK', 'group': 'web', 'name': 'web', 'status': 80}]"
+    );
+    assert_eq!(daemon.stop(SIGTERM).code(), Some(0));
+}
