@@ -1,5 +1,6 @@
 //! The `svc` command line: parses arguments, calls the crates, picks a renderer and maps
-//! exit codes. No logic of its own lives here (`run.rs`: the `svc run` options).
+//! exit codes. No logic of its own lives here (`run.rs`: the `svc run` options; `arena.rs`:
+//! the allocator `svc check` switches on).
 //!
 //! Exit codes of `svc check`: 0 clean (warnings allowed unless `--strict`), 1 errors (or
 //! warnings under `--strict`), 2 usage or I/O problems. A closed stdout (broken pipe) exits 0.
@@ -13,7 +14,11 @@ use svc_compiler::host::RealHost;
 use svc_compiler::render::{HumanStyle, github, human, json};
 use svc_compiler::{CompileOptions, compile, search};
 
+mod arena;
 mod run;
+
+#[global_allocator]
+static ALLOCATOR: arena::Allocator = arena::Allocator;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -89,6 +94,8 @@ fn print(text: &str) -> Result<(), ExitCode> {
 }
 
 fn check(args: CheckArgs) -> ExitCode {
+    // A short-lived process that never frees its compilation: see `arena`.
+    arena::enable();
     let host = RealHost;
     let path = match args.file.clone() {
         Some(path) => path,
