@@ -909,7 +909,11 @@ mod tests {
         // As in Python: a length past the end moves the offset back to size - length.
         assert_eq!(
             tail(8, 100),
-            vec![string("0123456789"), Value::Integer(10), Value::Boolean(false)]
+            vec![
+                string("0123456789"),
+                Value::Integer(10),
+                Value::Boolean(false)
+            ]
         );
         assert_eq!(
             tail(8, 2),

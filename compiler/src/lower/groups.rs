@@ -18,9 +18,9 @@ use crate::convert::{boolean, integer, octal, owner_spec};
 use crate::diagnostic::Diagnostic;
 use crate::ini::Section;
 use crate::lints::LintFacts;
-use crate::lower::Lowering;
 use crate::lower::plugins::{KNOWN_RESULT_HANDLERS, unresolvable};
 use crate::lower::program::{self, section_item_name};
+use crate::lower::{Lowering, Part};
 
 /// Every event type name supervisor 4.3.0 defines.
 pub(crate) const EVENT_TYPES: &[&str] = &[
@@ -432,9 +432,15 @@ fn fcgi_program(
     let owner = lowering
         .typed(section, "socket_owner", Some(&names), owner_spec)
         .map(|(spec, span)| {
-            lowering.check_user(&spec.user, span);
+            let user_span = lowering
+                .part_span(section, "socket_owner", Part::BeforeFirstColon)
+                .unwrap_or(span);
+            lowering.check_user(&spec.user, user_span);
             if let Some(group) = &spec.group {
-                lowering.check_group(group, span);
+                let group_span = lowering
+                    .part_span(section, "socket_owner", Part::AfterFirstColon)
+                    .unwrap_or(span);
+                lowering.check_group(group, group_span);
             }
             (spec, span)
         });

@@ -44,6 +44,17 @@ pub(crate) struct Field {
     pub span: Span,
 }
 
+/// A part of a `before:after` value (see [`Lowering::part_span`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Part {
+    /// `user` in `user:group`.
+    BeforeFirstColon,
+    /// `group` in `user:group`.
+    AfterFirstColon,
+    /// `port` in `host:port`.
+    AfterLastColon,
+}
+
 /// The shared state of one lowering.
 pub(crate) struct Lowering<'a> {
     pub document: &'a Document,
@@ -196,6 +207,28 @@ impl<'a> Lowering<'a> {
                 .at(span, "invalid value")
                 .help(problem.help),
         );
+    }
+
+    /// The span of one part of a `before:after` value, when the value was written without
+    /// `%` (its text is then the source text); the whole value's span otherwise.
+    pub fn part_span<'s>(&self, section: &'s Section, key: &str, part: Part) -> Option<Span>
+    where
+        'a: 's,
+    {
+        let value = &self.document.get_in(section, key)?.value;
+        let text = value.text.as_str();
+        if text.contains('%') {
+            return Some(value.span());
+        }
+        let range = match part {
+            Part::BeforeFirstColon => 0..text.find(':').unwrap_or(text.len()),
+            Part::AfterFirstColon => match text.find(':') {
+                Some(colon) => colon + 1..text.len(),
+                None => return Some(value.span()),
+            },
+            Part::AfterLastColon => text.rfind(':').map_or(0, |colon| colon + 1)..text.len(),
+        };
+        Some(value.span_of(range.start, range.end))
     }
 
     /// Names for `[supervisord]` keys and everything read before its `environment=`.

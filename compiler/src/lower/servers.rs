@@ -8,7 +8,7 @@ use svc_schema::{Credentials, InetHttpServer, UnixHttpServer};
 use crate::codes;
 use crate::convert::{inet_address, octal, owner_spec};
 use crate::diagnostic::Diagnostic;
-use crate::lower::Lowering;
+use crate::lower::{Lowering, Part};
 
 fn server_sections<'d>(
     lowering: &Lowering<'d>,
@@ -95,7 +95,12 @@ pub(crate) fn lower_inet(lowering: &mut Lowering<'_>) -> Vec<InetHttpServer> {
                 auth,
                 origin: section.origin(),
             }),
-            Err(problem) => lowering.report(problem, "port", field.span),
+            Err(problem) => {
+                let span = lowering
+                    .part_span(section, "port", Part::AfterLastColon)
+                    .unwrap_or(field.span);
+                lowering.report(problem, "port", span)
+            }
         }
     }
     servers
@@ -112,9 +117,15 @@ pub(crate) fn lower_unix(lowering: &mut Lowering<'_>) -> Vec<UnixHttpServer> {
         let chown = lowering
             .typed(section, "chown", Some(&env_names), owner_spec)
             .map(|(spec, span)| {
-                lowering.check_user(&spec.user, span);
+                let user_span = lowering
+                    .part_span(section, "chown", Part::BeforeFirstColon)
+                    .unwrap_or(span);
+                lowering.check_user(&spec.user, user_span);
                 if let Some(group) = &spec.group {
-                    lowering.check_group(group, span);
+                    let group_span = lowering
+                        .part_span(section, "chown", Part::AfterFirstColon)
+                        .unwrap_or(span);
+                    lowering.check_group(group, group_span);
                 }
                 spec
             });
