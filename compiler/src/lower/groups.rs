@@ -433,12 +433,12 @@ fn fcgi_program(
         .typed(section, "socket_owner", Some(&names), owner_spec)
         .map(|(spec, span)| {
             let user_span = lowering
-                .part_span(section, "socket_owner", Part::BeforeFirstColon)
+                .part_span(section, "socket_owner", Part::User)
                 .unwrap_or(span);
             lowering.check_user(&spec.user, user_span);
             if let Some(group) = &spec.group {
                 let group_span = lowering
-                    .part_span(section, "socket_owner", Part::AfterFirstColon)
+                    .part_span(section, "socket_owner", Part::Group)
                     .unwrap_or(span);
                 lowering.check_group(group, group_span);
             }

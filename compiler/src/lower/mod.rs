@@ -44,15 +44,17 @@ pub(crate) struct Field {
     pub span: Span,
 }
 
-/// A part of a `before:after` value (see [`Lowering::part_span`]).
+/// A part of a `before:after` value (see [`Lowering::part_span`]): before the first `:`
+/// (`user` in `user:group`), after the first `:` (`group`), after the last `:` (`port` in
+/// `host:port`).
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Part {
     /// `user` in `user:group`.
-    BeforeFirstColon,
+    User,
     /// `group` in `user:group`.
-    AfterFirstColon,
+    Group,
     /// `port` in `host:port`.
-    AfterLastColon,
+    Port,
 }
 
 /// The shared state of one lowering.
@@ -221,12 +223,12 @@ impl<'a> Lowering<'a> {
             return Some(value.span());
         }
         let range = match part {
-            Part::BeforeFirstColon => 0..text.find(':').unwrap_or(text.len()),
-            Part::AfterFirstColon => match text.find(':') {
+            Part::User => 0..text.find(':').unwrap_or(text.len()),
+            Part::Group => match text.find(':') {
                 Some(colon) => colon + 1..text.len(),
                 None => return Some(value.span()),
             },
-            Part::AfterLastColon => text.rfind(':').map_or(0, |colon| colon + 1)..text.len(),
+            Part::Port => text.rfind(':').map_or(0, |colon| colon + 1)..text.len(),
         };
         Some(value.span_of(range.start, range.end))
     }

@@ -97,7 +97,7 @@ pub(crate) fn lower_inet(lowering: &mut Lowering<'_>) -> Vec<InetHttpServer> {
             }),
             Err(problem) => {
                 let span = lowering
-                    .part_span(section, "port", Part::AfterLastColon)
+                    .part_span(section, "port", Part::Port)
                     .unwrap_or(field.span);
                 lowering.report(problem, "port", span)
             }
@@ -118,12 +118,12 @@ pub(crate) fn lower_unix(lowering: &mut Lowering<'_>) -> Vec<UnixHttpServer> {
             .typed(section, "chown", Some(&env_names), owner_spec)
             .map(|(spec, span)| {
                 let user_span = lowering
-                    .part_span(section, "chown", Part::BeforeFirstColon)
+                    .part_span(section, "chown", Part::User)
                     .unwrap_or(span);
                 lowering.check_user(&spec.user, user_span);
                 if let Some(group) = &spec.group {
                     let group_span = lowering
-                        .part_span(section, "chown", Part::AfterFirstColon)
+                        .part_span(section, "chown", Part::Group)
                         .unwrap_or(span);
                     lowering.check_group(group, group_span);
                 }
