@@ -64,6 +64,8 @@ impl std::error::Error for StartError {}
 pub fn run(graph: Graph, options: RunOptions, reload: Reload) -> Result<i32, StartError> {
     signals::block().map_err(|error| StartError(format!("could not block signals: {error}")))?;
     ensure_standard_fds();
+    spawn::reserve_slots()
+        .map_err(|error| StartError(format!("could not open /dev/null: {error}")))?;
     let mut messages = Vec::new();
     set_user(&graph, &mut messages)?;
     set_rlimits(&graph, &mut messages)?;

@@ -5,14 +5,17 @@
 //! directory`, ...). Everything the child needs (argv, envp, the user's ids, the messages it
 //! may have to print) is prepared in the parent. The child is created like `posix_spawn`
 //! does, with `clone(CLONE_VM | CLONE_VFORK)`: no page tables are copied, which keeps a spawn
-//! cheap however large the daemon is. Between `clone` and `execve` it only makes
-//! async-signal-safe system calls and never allocates: new process group, pipes onto 0/1/2,
+//! cheap however large the daemon is; with CLONE_FILES and `CLOSE_RANGE_UNSHARE` the child's
+//! fd table is never a copy of the daemon's thousands of pipes and log files either (see
+//! [`reserve_slots`]). Between `clone` and `execve` it only makes async-signal-safe system
+//! calls and never allocates: its own fd table, new process group, pipes onto 0/1/2,
 //! `close_range(3, ~0)`, supplementary groups/gid/uid, `chdir`, `umask`, SIGPIPE ignored (as
 //! supervisord's children have it) and an empty signal mask, `execve`. A failure there is written to the child's fd 2
 //! (its stderr log) with supervisord's wording and the child exits 127.
 
 use std::ffi::{CString, OsStr, OsString};
 use std::fmt::Write as _;
+use std::io;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::PermissionsExt;
@@ -288,24 +291,37 @@ pub fn spawn(request: &Request<'_>) -> Result<Child, String> {
         stdout_write.as_raw_fd(),
         stderr_write_fd,
     ];
+    let slots = slots()?;
+    for (slot, fd) in slots.iter().zip(fds) {
+        // SAFETY: dup3 onto a slot we own; it replaces the placeholder atomically.
+        if unsafe { libc::dup3(fd, *slot, libc::O_CLOEXEC) } < 0 {
+            return Err(format!(
+                "unknown error making dispatchers for '{}': {:?}",
+                request.name,
+                Errno::last()
+            ));
+        }
+    }
 
-    let mut start = ChildStart { plan: &plan, fds };
+    let mut start = ChildStart { plan: &plan, slots };
     let pid = CHILD_STACK.with(|stack| {
         let top = stack.top()?;
         // SAFETY: `clone` with CLONE_VM|CLONE_VFORK runs `child_entry` on its own stack in our
         // address space and suspends this thread until the child has exec'd or exited, so
         // `start`, `plan` and the stack outlive it. The child only makes raw system calls on
-        // data prepared above (see `child_main`).
+        // data prepared above (see `child_main`); it leaves the shared fd table (CLONE_FILES)
+        // before changing any fd.
         let pid = unsafe {
             libc::clone(
                 child_entry,
                 top,
-                libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
+                libc::CLONE_VM | libc::CLONE_VFORK | libc::CLONE_FILES | libc::SIGCHLD,
                 (&raw mut start).cast(),
             )
         };
         Ok::<_, String>(pid)
     })?;
+    release_slots(slots);
     if pid < 0 {
         let errno = Errno::last();
         return Err(if errno == Errno::EAGAIN {
@@ -378,7 +394,57 @@ thread_local! {
 /// What `clone` hands the child.
 struct ChildStart<'a> {
     plan: &'a ChildPlan<'a>,
-    fds: [RawFd; 3],
+    slots: [RawFd; 3],
+}
+
+thread_local! {
+    /// Three low fds kept open on /dev/null (see [`reserve_slots`]).
+    static SLOTS: std::cell::Cell<Option<[RawFd; 3]>> = const { std::cell::Cell::new(None) };
+}
+
+/// Reserves the three fds that carry a child's stdin, stdout and stderr across `clone`.
+///
+/// A child created with CLONE_FILES shares the daemon's fd table (nothing is copied, however
+/// many pipes and log files the daemon holds), then leaves it with
+/// `close_range(slot + 1, ~0, CLOSE_RANGE_UNSHARE)`, which gives it a private table holding
+/// only the fds below that bound: 0-2 and the slots. Call this early, while the lowest fds
+/// are free, so that private table stays small. Idempotent.
+pub fn reserve_slots() -> io::Result<()> {
+    if SLOTS.get().is_some() {
+        return Ok(());
+    }
+    let mut slots = [0; 3];
+    for slot in &mut slots {
+        // SAFETY: opening /dev/null; the fd is ours for the daemon's lifetime.
+        let fd = unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDWR | libc::O_CLOEXEC) };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        *slot = fd;
+    }
+    SLOTS.set(Some(slots));
+    Ok(())
+}
+
+fn slots() -> Result<[RawFd; 3], String> {
+    reserve_slots().map_err(|error| format!("unknown error making dispatchers: {error}"))?;
+    SLOTS
+        .get()
+        .ok_or_else(|| "unknown error making dispatchers: no fd slots".to_string())
+}
+
+/// Puts /dev/null back into the slots, dropping the parent's extra reference to the pipes.
+fn release_slots(slots: [RawFd; 3]) {
+    // SAFETY: /dev/null duplicated onto slots we own.
+    unsafe {
+        let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR | libc::O_CLOEXEC);
+        if null >= 0 {
+            for slot in slots {
+                libc::dup3(null, slot, libc::O_CLOEXEC);
+            }
+            libc::close(null);
+        }
+    }
 }
 
 /// The child's entry point.
@@ -387,7 +453,7 @@ extern "C" fn child_entry(start: *mut libc::c_void) -> libc::c_int {
     // suspended (CLONE_VFORK); this is the cloned child.
     unsafe {
         let start = &*start.cast::<ChildStart<'_>>();
-        child_main(start.plan, start.fds)
+        child_main(start.plan, start.slots)
     }
 }
 
@@ -445,19 +511,33 @@ fn child_fail(args: std::fmt::Arguments<'_>) -> ! {
 ///
 /// # Safety
 /// Must only be called in a freshly cloned child.
-unsafe fn child_main(plan: &ChildPlan<'_>, fds: [RawFd; 3]) -> ! {
+unsafe fn child_main(plan: &ChildPlan<'_>, slots: [RawFd; 3]) -> ! {
     unsafe {
         libc::setpgid(0, 0);
         if plan.die_with_parent {
             libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
         }
-        for (target, fd) in fds.into_iter().enumerate() {
+        // Leave the daemon's fd table: the private copy holds only the fds below the highest
+        // slot (stdio and the slots), whatever the daemon has open above them.
+        let above = slots.iter().copied().max().unwrap_or(2) as u32 + 1;
+        if libc::syscall(
+            libc::SYS_close_range,
+            above,
+            u32::MAX,
+            libc::CLOSE_RANGE_UNSHARE,
+        ) != 0
+            && libc::unshare(libc::CLONE_FILES) != 0
+        {
+            // Still sharing the daemon's table: touching any fd would change the daemon's.
+            libc::_exit(127);
+        }
+        for (target, slot) in slots.into_iter().enumerate() {
             // dup2 clears FD_CLOEXEC on the target.
-            libc::dup2(fd, target as RawFd);
+            libc::dup2(slot, target as RawFd);
         }
-        if libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32) != 0 {
-            // Kernels before 5.9: every fd of ours is close-on-exec anyway.
-        }
+        // Close everything else now (the private table is small; before Linux 5.9 it is a
+        // full copy, whose fds are close-on-exec anyway).
+        libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32);
         match plan.identity {
             Identity::Keep => {}
             Identity::Refuse(message) => {
