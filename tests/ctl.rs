@@ -237,3 +237,113 @@ fn xmlrpc_structures_and_faults() {
     );
     assert_eq!(daemon.stop(SIGTERM).code(), Some(0));
 }
+
+#[test]
+fn reread_update_add_remove() {
+    let mut daemon = start(
+        "[program:keep]\ncommand=sleep 1000\nstartsecs=0\n\
+         [program:gone]\ncommand=sleep 1000\nstartsecs=0\n\
+         [program:edit]\ncommand=sleep 1000\nstartsecs=0\n",
+    );
+    daemon.wait_for_count("success: ", 3);
+    let same = supervisorctl(&daemon, &["reread"]);
+    assert_eq!(same.stdout, "No config updates to processes\n");
+
+    // Moving a section changes no value: only `edit`'s command does.
+    daemon.write_config(&format!(
+        "{UNIX_SERVER}[program:edit]\ncommand=sleep 999\nstartsecs=0\n\
+         [program:keep]\ncommand=sleep 1000\nstartsecs=0\n\
+         [program:new]\ncommand=sleep 1000\nstartsecs=0\n"
+    ));
+    let reread = supervisorctl(&daemon, &["reread"]);
+    assert_eq!(
+        reread.stdout,
+        "edit: changed\ngone: disappeared\nnew: available\n"
+    );
+    let avail = supervisorctl(&daemon, &["avail"]);
+    assert!(
+        avail
+            .stdout
+            .contains("new                              avail     auto      999:999\n"),
+        "{}",
+        avail.stdout
+    );
+    let keep_pid = daemon.spawned_pid("keep");
+    let update = supervisorctl(&daemon, &["update"]);
+    assert_eq!(update.code, 0);
+    assert_eq!(
+        update.stdout,
+        "gone: stopped\ngone: removed process group\nedit: stopped\nedit: updated process group\nnew: added process group\n"
+    );
+    daemon.wait_for_log("success: new entered RUNNING");
+    let status = supervisorctl(&daemon, &["status"]);
+    assert_eq!(
+        normalize_status(&status.stdout),
+        "edit RUNNING pid N, uptime T\nkeep RUNNING pid N, uptime T\nnew RUNNING pid N, uptime T"
+    );
+    // An unchanged group is never touched.
+    assert_eq!(daemon.spawned_pid("keep"), keep_pid);
+    assert_eq!(daemon.count("spawned: 'keep'"), 1);
+
+    let still = supervisorctl(&daemon, &["remove", "keep"]);
+    assert_eq!(still.stdout, "ERROR: process/group still running: keep\n");
+    supervisorctl(&daemon, &["stop", "keep"]);
+    let removed = supervisorctl(&daemon, &["remove", "keep"]);
+    assert_eq!(removed.stdout, "keep: removed process group\n");
+    let added = supervisorctl(&daemon, &["add", "keep"]);
+    assert_eq!(added.stdout, "keep: added process group\n");
+    let again = supervisorctl(&daemon, &["add", "keep"]);
+    assert_eq!(again.stdout, "ERROR: process group already active\n");
+    let unknown = supervisorctl(&daemon, &["add", "nosuch"]);
+    assert_eq!(unknown.stdout, "ERROR: no such process/group: nosuch\n");
+
+    // A configuration that no longer compiles is CANT_REREAD, with the diagnostics.
+    std::fs::write(
+        daemon.path().join("supervisord.conf"),
+        format!("{}\n[program:broken]\n", daemon.read("supervisord.conf")),
+    )
+    .expect("break the configuration");
+    let out = xmlrpc(
+        &daemon,
+        "try:\n    proxy.supervisor.reloadConfig()\n\
+         except xmlrpc.client.Fault as f:\n    print(f.faultCode, f.faultString.splitlines()[0])",
+    );
+    assert_eq!(out, "92 CANT_REREAD: svc::program::missing_command\n");
+    assert_eq!(daemon.stop(SIGTERM).code(), Some(0));
+}
+
+#[test]
+fn avail_clear_and_stdin() {
+    let mut daemon = start(
+        "[program:echo]\ncommand=sh -c 'while read line; do echo \"got $line\"; done'\nstartsecs=0\n\
+         [program:manual]\ncommand=sleep 1000\nautostart=false\npriority=5\n",
+    );
+    daemon.wait_for_log("success: echo entered RUNNING");
+    let avail = supervisorctl(&daemon, &["avail"]);
+    assert_eq!(
+        avail.stdout,
+        "echo                             in use    auto      999:999\n\
+         manual                           in use    manual    5:5\n"
+    );
+    let out = xmlrpc(
+        &daemon,
+        "print(proxy.supervisor.sendProcessStdin('echo', 'hello\\n'))\n\
+         try:\n    proxy.supervisor.sendProcessStdin('manual', 'x')\n\
+         except xmlrpc.client.Fault as f:\n    print(f.faultCode, f.faultString)\n\
+         info = [i for i in proxy.supervisor.getAllConfigInfo() if i['name'] == 'manual'][0]\n\
+         import os\n\
+         print(info['autostart'], info['process_prio'], os.path.basename(info['stdout_logfile'])[:27], info['stopsignal'], info['uid'])",
+    );
+    // An AUTO log of a group in use shows its file, as in supervisord.
+    assert_eq!(
+        out,
+        "True\n70 NOT_RUNNING: manual\nFalse 5 manual-stdout---supervisor- 15 none\n"
+    );
+    daemon.wait_for("the echo", || {
+        supervisorctl(&daemon, &["tail", "echo"]).stdout == "got hello\n\n"
+    });
+    let cleared = supervisorctl(&daemon, &["clear", "echo"]);
+    assert_eq!(cleared.stdout, "echo: cleared\n");
+    assert_eq!(supervisorctl(&daemon, &["tail", "echo"]).stdout, "\n");
+    assert_eq!(daemon.stop(SIGTERM).code(), Some(0));
+}

@@ -140,6 +140,14 @@ impl Capture {
         })
     }
 
+    /// `clearProcessLogs`: deletes the current file (not the backups) and starts a new one.
+    pub fn clear(&mut self) -> std::io::Result<()> {
+        match &mut self.file {
+            Some(file) => file.clear(),
+            None => Ok(()),
+        }
+    }
+
     /// Reopens the log file (SIGUSR2).
     pub fn reopen(&mut self) {
         if let Some(file) = &mut self.file {
@@ -205,4 +213,77 @@ pub async fn pump(pipe: Pipe, capture: Rc<RefCell<Capture>>) {
             }
         }
     }
+}
+
+/// A child's stdin (`sendProcessStdin`): bytes are written at once as far as the pipe takes
+/// them; the rest waits in a buffer that one writer task drains as the pipe empties, so a
+/// child that does not read never blocks the daemon.
+#[derive(Debug)]
+pub struct StdinPipe {
+    pipe: Rc<Async<File>>,
+    pending: Rc<RefCell<Vec<u8>>>,
+}
+
+impl StdinPipe {
+    /// Wraps the write end of a child's stdin.
+    pub fn new(fd: OwnedFd) -> std::io::Result<StdinPipe> {
+        Ok(StdinPipe {
+            pipe: Rc::new(Async::new(File::from(fd))?),
+            pending: Rc::new(RefCell::new(Vec::new())),
+        })
+    }
+
+    /// Queues `data`. `Err` with `BrokenPipe` when the child has closed its stdin.
+    pub fn send(
+        &self,
+        data: &[u8],
+        executor: &smol::LocalExecutor<'static>,
+    ) -> std::io::Result<()> {
+        let idle = self.pending.borrow().is_empty();
+        self.pending.borrow_mut().extend_from_slice(data);
+        if !idle {
+            // The writer task is already waiting for the pipe to drain.
+            return Ok(());
+        }
+        match flush(&self.pipe, &self.pending) {
+            Ok(()) => Ok(()),
+            Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => {
+                let pipe = Rc::clone(&self.pipe);
+                let pending = Rc::clone(&self.pending);
+                executor
+                    .spawn(async move {
+                        while !pending.borrow().is_empty() {
+                            if pipe.writable().await.is_err() {
+                                break;
+                            }
+                            match flush(&pipe, &pending) {
+                                Ok(()) => {}
+                                Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => {}
+                                Err(_) => {
+                                    pending.borrow_mut().clear();
+                                    break;
+                                }
+                            }
+                        }
+                    })
+                    .detach();
+                Ok(())
+            }
+            Err(error) => {
+                self.pending.borrow_mut().clear();
+                Err(error)
+            }
+        }
+    }
+}
+
+/// Writes what the pipe takes from the front of `pending`.
+fn flush(pipe: &Async<File>, pending: &RefCell<Vec<u8>>) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut pending = pending.borrow_mut();
+    while !pending.is_empty() {
+        let written = pipe.get_ref().write(&pending)?;
+        pending.drain(..written);
+    }
+    Ok(())
 }

@@ -267,6 +267,19 @@ impl MainLog {
         }
     }
 
+    /// `clearLog`: deletes the file and opens a new one (with supervisord's
+    /// `reopening log file` line in it).
+    pub fn clear(&mut self) -> io::Result<()> {
+        if let MainTarget::File(file) = &mut self.target {
+            std::fs::remove_file(file.path())?;
+            self.log(LogLevel::Info, "reopening log file");
+            if let MainTarget::File(file) = &mut self.target {
+                file.reopen()?;
+            }
+        }
+        Ok(())
+    }
+
     /// The log file's path, if it is a file.
     pub fn path(&self) -> Option<&Path> {
         match &self.target {

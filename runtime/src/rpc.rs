@@ -32,6 +32,9 @@ pub(crate) mod faults {
     pub const ALREADY_STARTED: i32 = 60;
     pub const NOT_RUNNING: i32 = 70;
     pub const SUCCESS: i32 = 80;
+    pub const ALREADY_ADDED: i32 = 90;
+    pub const STILL_RUNNING: i32 = 91;
+    pub const CANT_REREAD: i32 = 92;
 
     /// The name supervisord puts first in a fault string.
     pub fn name(code: i32) -> &'static str {
@@ -51,9 +54,9 @@ pub(crate) mod faults {
             ALREADY_STARTED => "ALREADY_STARTED",
             NOT_RUNNING => "NOT_RUNNING",
             SUCCESS => "SUCCESS",
-            90 => "ALREADY_ADDED",
-            91 => "STILL_RUNNING",
-            92 => "CANT_REREAD",
+            ALREADY_ADDED => "ALREADY_ADDED",
+            STILL_RUNNING => "STILL_RUNNING",
+            CANT_REREAD => "CANT_REREAD",
             _ => "FAILED",
         }
     }
@@ -87,7 +90,13 @@ impl From<Refusal> for Fault {
 
 /// The methods svc serves, sorted as `system.listMethods` returns them.
 pub(crate) const METHODS: &[&str] = &[
+    "supervisor.addProcessGroup",
+    "supervisor.clearAllProcessLogs",
+    "supervisor.clearLog",
+    "supervisor.clearProcessLog",
+    "supervisor.clearProcessLogs",
     "supervisor.getAPIVersion",
+    "supervisor.getAllConfigInfo",
     "supervisor.getAllProcessInfo",
     "supervisor.getIdentification",
     "supervisor.getPID",
@@ -100,7 +109,10 @@ pub(crate) const METHODS: &[&str] = &[
     "supervisor.readProcessLog",
     "supervisor.readProcessStderrLog",
     "supervisor.readProcessStdoutLog",
+    "supervisor.reloadConfig",
+    "supervisor.removeProcessGroup",
     "supervisor.restart",
+    "supervisor.sendProcessStdin",
     "supervisor.shutdown",
     "supervisor.signalAllProcesses",
     "supervisor.signalProcess",
@@ -528,9 +540,192 @@ impl Api {
                 let path = self.log_path(params.string(0)?, stderr).await?;
                 Ok(tail_file(&path, params.int(1)?, params.int(2)?))
             }
+            "supervisor.clearLog" => {
+                params.arity(0, 0)?;
+                self.update(|s| {
+                    s.clear_main_log()?;
+                    Ok(Value::Boolean(true))
+                })
+                .await
+            }
+            "supervisor.clearProcessLogs" | "supervisor.clearProcessLog" => {
+                params.arity(1, 1)?;
+                let target = params.string(0)?;
+                self.update(move |s| match s.lookup(&target) {
+                    Some((_, Some(id))) => {
+                        s.clear_process_logs(id)?;
+                        Ok(Value::Boolean(true))
+                    }
+                    _ => Err(fault(faults::BAD_NAME, target)),
+                })
+                .await
+            }
+            "supervisor.clearAllProcessLogs" => {
+                params.arity(0, 0)?;
+                self.update(|s| {
+                    let results = s
+                        .all_by_priority()
+                        .into_iter()
+                        .map(|id| {
+                            let view = s.view(id);
+                            match s.clear_process_logs(id) {
+                                Ok(()) => status(&view, faults::SUCCESS, "OK".into()),
+                                Err(refusal) => {
+                                    let fault = Fault::from(refusal);
+                                    status(&view, fault.code(), fault.string().to_string())
+                                }
+                            }
+                        })
+                        .collect();
+                    Ok(Value::Array(results))
+                })
+                .await
+            }
+            "supervisor.sendProcessStdin" => {
+                params.arity(2, 2)?;
+                let target = params.string(0)?;
+                let data = match &params.values[1] {
+                    Value::String(text) => text.clone().into_bytes(),
+                    Value::Base64(bytes) => bytes.clone(),
+                    other => {
+                        return Err(fault(faults::INCORRECT_PARAMETERS, display_value(other)));
+                    }
+                };
+                self.update(move |s| match s.lookup(&target) {
+                    Some((_, Some(id))) => {
+                        s.send_stdin(id, &data)?;
+                        Ok(Value::Boolean(true))
+                    }
+                    _ => Err(fault(faults::BAD_NAME, target)),
+                })
+                .await
+            }
+            "supervisor.reloadConfig" => {
+                params.arity(0, 0)?;
+                self.update(|s| {
+                    let lists = s.reload_config()?;
+                    let names = |names: &Vec<String>| {
+                        Value::Array(names.iter().map(|n| string(n.as_str())).collect())
+                    };
+                    Ok(Value::Array(vec![Value::Array(
+                        lists.iter().map(names).collect(),
+                    )]))
+                })
+                .await
+            }
+            "supervisor.addProcessGroup" | "supervisor.removeProcessGroup" => {
+                params.arity(1, 1)?;
+                let group = params.string(0)?;
+                let add = name == "supervisor.addProcessGroup";
+                self.update(move |s| {
+                    if add {
+                        s.add_group(&group)?;
+                    } else {
+                        s.remove_group(&group)?;
+                    }
+                    Ok(Value::Boolean(true))
+                })
+                .await
+            }
+            "supervisor.getAllConfigInfo" => {
+                params.arity(0, 0)?;
+                self.update(|s| {
+                    Ok(Value::Array(
+                        s.config_info().iter().map(config_info).collect(),
+                    ))
+                })
+                .await
+            }
             _ => Err(bare_fault(faults::UNKNOWN_METHOD)),
         }
     }
+}
+
+/// `none` for a missing value, as supervisord sends `None` over XML-RPC.
+fn or_none(value: Option<String>) -> Value {
+    string(value.unwrap_or_else(|| "none".to_string()))
+}
+
+/// A log setting as supervisord shows it: `auto` (or, in use, its file), `none` or the path.
+fn logfile(file: &svc_schema::LogFile, running: &Option<std::path::PathBuf>) -> Value {
+    match file {
+        svc_schema::LogFile::Auto => match running {
+            Some(path) => string(path.display().to_string()),
+            None => string("auto"),
+        },
+        svc_schema::LogFile::None => string("none"),
+        svc_schema::LogFile::File(path) => string(path),
+    }
+}
+
+fn int(value: i64) -> Value {
+    Value::Integer(i32::try_from(value).unwrap_or(i32::MAX))
+}
+
+/// One `getAllConfigInfo` struct.
+fn config_info(view: &crate::supervisor::ConfigView) -> Value {
+    let p = &view.process;
+    let uid = p.user.as_ref().and_then(|user| {
+        let record = match user.parse::<u32>() {
+            Ok(uid) => nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid)),
+            Err(_) => nix::unistd::User::from_name(user),
+        };
+        record.ok().flatten().map(|record| record.uid.as_raw())
+    });
+    structure([
+        ("autostart", Value::Boolean(p.autostart)),
+        ("directory", or_none(p.directory.clone())),
+        (
+            "uid",
+            uid.map_or_else(|| string("none"), |uid| int(i64::from(uid))),
+        ),
+        ("command", string(&p.command)),
+        (
+            "exitcodes",
+            Value::Array(
+                p.exitcodes
+                    .iter()
+                    .map(|&c| Value::Integer(i32::from(c)))
+                    .collect(),
+            ),
+        ),
+        ("group", string(&view.group)),
+        ("group_prio", int(view.group_prio)),
+        ("inuse", Value::Boolean(view.inuse)),
+        ("killasgroup", Value::Boolean(p.killasgroup)),
+        ("name", string(&p.name)),
+        ("process_prio", int(p.priority)),
+        ("redirect_stderr", Value::Boolean(p.redirect_stderr)),
+        ("startretries", int(p.startretries)),
+        ("startsecs", int(p.startsecs)),
+        ("stdout_capture_maxbytes", int(p.stdout.capture_maxbytes)),
+        (
+            "stdout_events_enabled",
+            Value::Boolean(p.stdout.events_enabled),
+        ),
+        (
+            "stdout_logfile",
+            logfile(&p.stdout.logfile, &view.stdout_logfile),
+        ),
+        ("stdout_logfile_backups", int(p.stdout.logfile_backups)),
+        ("stdout_logfile_maxbytes", int(p.stdout.logfile_maxbytes)),
+        ("stdout_syslog", Value::Boolean(p.stdout.syslog)),
+        ("stopsignal", Value::Integer(p.stopsignal)),
+        ("stopwaitsecs", int(p.stopwaitsecs)),
+        ("stderr_capture_maxbytes", int(p.stderr.capture_maxbytes)),
+        (
+            "stderr_events_enabled",
+            Value::Boolean(p.stderr.events_enabled),
+        ),
+        (
+            "stderr_logfile",
+            logfile(&p.stderr.logfile, &view.stderr_logfile),
+        ),
+        ("stderr_logfile_backups", int(p.stderr.logfile_backups)),
+        ("stderr_logfile_maxbytes", int(p.stderr.logfile_maxbytes)),
+        ("stderr_syslog", Value::Boolean(p.stderr.syslog)),
+        ("serverurl", or_none(p.serverurl.clone())),
+    ])
 }
 
 /// `signalProcessGroup`/`signalAllProcesses`: the result array over the signallable

@@ -21,9 +21,9 @@ use std::time::{Duration, Instant, SystemTime};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::Pid;
 use smol::{LocalExecutor, Timer};
-use svc_schema::{Graph, LogFile, LogLevel, Process, Stream};
+use svc_schema::{Graph, Group, LogFile, LogLevel, Process, Stream};
 
-use crate::capture::{Capture, Pipe, drain_now, pipe, pump};
+use crate::capture::{Capture, Pipe, StdinPipe, drain_now, pipe, pump};
 use crate::logs::{MainLog, RotatingFile, auto_log_path};
 use crate::machine::{Action, ExitStatus, Input, Level, Machine, Mood, Policy, State};
 use crate::signals::{Signals, signal_name};
@@ -38,8 +38,8 @@ struct Proc {
     machine: Machine,
     stdout_log: Rc<RefCell<Capture>>,
     stderr_log: Rc<RefCell<Capture>>,
-    /// Write end of the child's stdin while it runs.
-    stdin: Option<std::os::fd::OwnedFd>,
+    /// The child's stdin while it runs.
+    stdin: Option<StdinPipe>,
     /// The child's output pipes while it runs (their pumps hold them too).
     pipes: Vec<(Pipe, Rc<RefCell<Capture>>)>,
     /// The deadline currently in `timers`.
@@ -54,6 +54,8 @@ struct GroupState {
     name: String,
     priority: i64,
     members: Vec<usize>,
+    /// The group's settings (its processes' configurations live in `procs`).
+    config: Group,
 }
 
 /// Work for the supervisor from the control plane: runs on the supervisor task with the
@@ -131,6 +133,9 @@ pub(crate) struct Supervisor {
     reload: Reload,
     control: smol::channel::Receiver<Control>,
     handle: Handle,
+    /// The groups of the configuration last read by `reloadConfig`, when it differs from
+    /// what runs (supervisord's `process_group_configs`).
+    configured: Option<Vec<Group>>,
 }
 
 fn stream_log(
@@ -243,6 +248,7 @@ impl Supervisor {
                 sender,
                 changed: Rc::new(event_listener::Event::new()),
             },
+            configured: None,
         };
         supervisor.install(graph);
         supervisor
@@ -250,7 +256,7 @@ impl Supervisor {
 
     /// Creates the processes of `graph` (AUTO logs are created here, as supervisord does when
     /// it adds a group).
-    fn install(&mut self, graph: Graph) {
+    fn install(&mut self, mut graph: Graph) {
         self.procs.clear();
         self.groups.clear();
         self.by_pid.clear();
@@ -258,48 +264,94 @@ impl Supervisor {
         self.mood = Mood::Running;
         self.shutdown = None;
         self.last_report = None;
-        for group in &graph.groups {
-            let mut members = Vec::new();
-            for process in &group.processes {
-                let policy = Policy {
-                    startsecs: process.startsecs,
-                    startretries: process.startretries,
-                    autorestart: process.autorestart,
-                    exitcodes: process.exitcodes.clone(),
-                    stopsignal: process.stopsignal,
-                    stopwaitsecs: process.stopwaitsecs,
-                    stopasgroup: process.stopasgroup,
-                    killasgroup: process.killasgroup,
-                };
-                let stdout_log =
-                    stream_log(&process.stdout, &graph, process, "stdout", &self.main_log);
-                let stderr_log = if process.redirect_stderr {
-                    Rc::clone(&stdout_log)
-                } else {
-                    stream_log(&process.stderr, &graph, process, "stderr", &self.main_log)
-                };
-                members.push(self.procs.len());
-                self.procs.push(Proc {
-                    config: process.clone(),
-                    group: group.name.clone(),
-                    policy,
-                    machine: Machine::new(process.name.clone()),
-                    stdout_log,
-                    stderr_log,
-                    stdin: None,
-                    pipes: Vec::new(),
-                    armed: None,
-                    laststart: None,
-                    laststop: None,
-                });
-            }
-            self.groups.push(GroupState {
-                name: group.name.clone(),
-                priority: group.priority,
-                members,
+        self.configured = None;
+        let groups = std::mem::take(&mut graph.groups);
+        self.graph = graph;
+        for group in groups {
+            self.activate(group);
+        }
+    }
+
+    /// Creates a group's processes (AUTO logs are created here, as supervisord does when it
+    /// adds a group). The group's processes move into `procs`.
+    fn activate(&mut self, mut group: Group) {
+        let mut members = Vec::new();
+        for process in std::mem::take(&mut group.processes) {
+            let policy = Policy {
+                startsecs: process.startsecs,
+                startretries: process.startretries,
+                autorestart: process.autorestart,
+                exitcodes: process.exitcodes.clone(),
+                stopsignal: process.stopsignal,
+                stopwaitsecs: process.stopwaitsecs,
+                stopasgroup: process.stopasgroup,
+                killasgroup: process.killasgroup,
+            };
+            let stdout_log = stream_log(
+                &process.stdout,
+                &self.graph,
+                &process,
+                "stdout",
+                &self.main_log,
+            );
+            let stderr_log = if process.redirect_stderr {
+                Rc::clone(&stdout_log)
+            } else {
+                stream_log(
+                    &process.stderr,
+                    &self.graph,
+                    &process,
+                    "stderr",
+                    &self.main_log,
+                )
+            };
+            members.push(self.procs.len());
+            self.procs.push(Proc {
+                machine: Machine::new(process.name.clone()),
+                config: process,
+                group: group.name.clone(),
+                policy,
+                stdout_log,
+                stderr_log,
+                stdin: None,
+                pipes: Vec::new(),
+                armed: None,
+                laststart: None,
+                laststop: None,
             });
         }
-        self.graph = graph;
+        self.groups.push(GroupState {
+            name: group.name.clone(),
+            priority: group.priority,
+            members,
+            config: group,
+        });
+    }
+
+    /// A group as configured now: its settings with its processes' configurations.
+    fn group_config(&self, state: &GroupState) -> Group {
+        let mut group = state.config.clone();
+        group.processes = state
+            .members
+            .iter()
+            .map(|&id| self.procs[id].config.clone())
+            .collect();
+        group
+    }
+
+    /// supervisord's group comparison: same settings and same processes.
+    fn same_group(&self, state: &GroupState, new: &Group) -> bool {
+        let current = &state.config;
+        current.kind == new.kind
+            && current.priority == new.priority
+            && current.pool == new.pool
+            && current.fcgi_socket == new.fcgi_socket
+            && state.members.len() == new.processes.len()
+            && state
+                .members
+                .iter()
+                .zip(&new.processes)
+                .all(|(&id, process)| self.procs[id].config == *process)
     }
 
     /// The control plane's handle.
@@ -397,7 +449,7 @@ impl Supervisor {
         match spawn::spawn(&request) {
             Ok(child) => {
                 self.by_pid.insert(child.pid, id);
-                proc.stdin = Some(child.stdin);
+                proc.stdin = StdinPipe::new(child.stdin).ok();
                 let outputs = [
                     Some((child.stdout, &proc.stdout_log)),
                     child.stderr.map(|fd| (fd, &proc.stderr_log)),
@@ -550,10 +602,13 @@ impl Supervisor {
                 );
                 self.log(LogLevel::Info, "supervisord logreopen");
                 self.main_log.borrow_mut().reopen();
-                for proc in &self.procs {
-                    proc.stdout_log.borrow_mut().reopen();
-                    if !proc.config.redirect_stderr {
-                        proc.stderr_log.borrow_mut().reopen();
+                for group in &self.groups {
+                    for &id in &group.members {
+                        let proc = &self.procs[id];
+                        proc.stdout_log.borrow_mut().reopen();
+                        if !proc.config.redirect_stderr {
+                            proc.stderr_log.borrow_mut().reopen();
+                        }
                     }
                 }
             }
@@ -741,6 +796,18 @@ pub(crate) struct ProcessView {
     pub stdout_logfile: Option<std::path::PathBuf>,
     pub stderr_logfile: Option<std::path::PathBuf>,
     pub pid: Option<i32>,
+}
+
+/// A configured process as `getAllConfigInfo` reports it.
+#[derive(Debug, Clone)]
+pub(crate) struct ConfigView {
+    pub group: String,
+    pub group_prio: i64,
+    pub inuse: bool,
+    pub process: Process,
+    /// The files of a running process's AUTO logs.
+    pub stdout_logfile: Option<std::path::PathBuf>,
+    pub stderr_logfile: Option<std::path::PathBuf>,
 }
 
 /// Why a control operation on one process failed (an RPC fault code and its text).
@@ -958,6 +1025,152 @@ impl Supervisor {
                 ));
             }
         }
+        Ok(())
+    }
+
+    /// `clearProcessLogs`: both logs of a process deleted and started again.
+    pub(crate) fn clear_process_logs(&mut self, id: usize) -> Result<(), Refusal> {
+        let proc = &self.procs[id];
+        let failed = |_| Refusal::new(crate::rpc::faults::FAILED, self.namespec(id));
+        proc.stdout_log.borrow_mut().clear().map_err(failed)?;
+        if !proc.config.redirect_stderr {
+            proc.stderr_log.borrow_mut().clear().map_err(failed)?;
+        }
+        Ok(())
+    }
+
+    /// `clearLog`: the main log deleted and reopened.
+    pub(crate) fn clear_main_log(&mut self) -> Result<(), Refusal> {
+        let exists = self
+            .main_log
+            .borrow()
+            .path()
+            .is_some_and(|path| path.exists());
+        if !exists {
+            return Err(Refusal {
+                code: crate::rpc::faults::NO_FILE,
+                text: None,
+            });
+        }
+        self.main_log.borrow_mut().clear().map_err(|_| Refusal {
+            code: crate::rpc::faults::FAILED,
+            text: None,
+        })
+    }
+
+    /// `sendProcessStdin`.
+    pub(crate) fn send_stdin(&mut self, id: usize, data: &[u8]) -> Result<(), Refusal> {
+        let proc = &self.procs[id];
+        let stdin = match (&proc.stdin, proc.machine.pid, proc.machine.state) {
+            (Some(stdin), Some(_), state) if state != State::Stopping => stdin,
+            _ => {
+                return Err(Refusal::new(
+                    crate::rpc::faults::NOT_RUNNING,
+                    self.namespec(id),
+                ));
+            }
+        };
+        stdin
+            .send(data, &self.executor)
+            .map_err(|_| Refusal::new(crate::rpc::faults::NO_FILE, self.namespec(id)))
+    }
+
+    /// `getAllConfigInfo`: one struct's fields per configured process, sorted by name.
+    pub(crate) fn config_info(&self) -> Vec<ConfigView> {
+        let configured: Vec<Group> = match &self.configured {
+            Some(groups) => groups.clone(),
+            None => self.groups.iter().map(|g| self.group_config(g)).collect(),
+        };
+        let mut all = Vec::new();
+        for group in configured {
+            let active = self.groups.iter().find(|g| g.name == group.name);
+            for process in group.processes {
+                // AUTO logs of a group in use have their file name (supervisord names them
+                // when it adds the group).
+                let running = active
+                    .and_then(|g| {
+                        g.members
+                            .iter()
+                            .copied()
+                            .find(|&id| self.procs[id].config.name == process.name)
+                    })
+                    .map(|id| self.view(id));
+                all.push(ConfigView {
+                    group: group.name.clone(),
+                    group_prio: group.priority,
+                    inuse: active.is_some(),
+                    process,
+                    stdout_logfile: running.as_ref().and_then(|v| v.stdout_logfile.clone()),
+                    stderr_logfile: running.and_then(|v| v.stderr_logfile),
+                });
+            }
+        }
+        all.sort_by(|a, b| a.process.name.cmp(&b.process.name));
+        all
+    }
+
+    /// `reloadConfig`: reads the configuration again and compares its groups with the
+    /// running ones; nothing is applied. Returns the added, changed and removed group names.
+    pub(crate) fn reload_config(&mut self) -> Result<[Vec<String>; 3], Refusal> {
+        let (graph, _) = (self.reload)()
+            .map_err(|text| Refusal::new(crate::rpc::faults::CANT_REREAD, text.trim_end()))?;
+        let mut added = Vec::new();
+        let mut changed = Vec::new();
+        for group in &graph.groups {
+            match self.groups.iter().find(|g| g.name == group.name) {
+                None => added.push(group.name.clone()),
+                Some(state) if !self.same_group(state, group) => changed.push(group.name.clone()),
+                Some(_) => {}
+            }
+        }
+        let removed = self
+            .groups
+            .iter()
+            .filter(|g| !graph.groups.iter().any(|new| new.name == g.name))
+            .map(|g| g.name.clone())
+            .collect();
+        self.configured = Some(graph.groups);
+        Ok([added, changed, removed])
+    }
+
+    /// `addProcessGroup`: starts a group of the configuration last read.
+    pub(crate) fn add_group(&mut self, name: &str) -> Result<(), Refusal> {
+        let group = match &self.configured {
+            Some(groups) => groups.iter().find(|g| g.name == name).cloned(),
+            None => None,
+        };
+        if self.groups.iter().any(|g| g.name == name) {
+            return Err(Refusal::new(crate::rpc::faults::ALREADY_ADDED, name));
+        }
+        let Some(group) = group else {
+            return Err(Refusal::new(crate::rpc::faults::BAD_NAME, name));
+        };
+        self.activate(group);
+        if self.mood == Mood::Running
+            && let Some(state) = self.groups.last()
+        {
+            for id in state.members.clone() {
+                if self.procs[id].config.autostart {
+                    self.feed(id, Input::Start);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// `removeProcessGroup`: forgets a group whose processes have all stopped.
+    pub(crate) fn remove_group(&mut self, name: &str) -> Result<(), Refusal> {
+        let Some(index) = self.groups.iter().position(|g| g.name == name) else {
+            return Err(Refusal::new(crate::rpc::faults::BAD_NAME, name));
+        };
+        if !self.group_stopped(index) {
+            return Err(Refusal::new(crate::rpc::faults::STILL_RUNNING, name));
+        }
+        // The configuration keeps the group: `addProcessGroup` can bring it back.
+        if self.configured.is_none() {
+            self.configured = Some(self.groups.iter().map(|g| self.group_config(g)).collect());
+        }
+        self.groups.remove(index);
         Ok(())
     }
 
