@@ -347,3 +347,30 @@ fn avail_clear_and_stdin() {
     assert_eq!(supervisorctl(&daemon, &["tail", "echo"]).stdout, "\n");
     assert_eq!(daemon.stop(SIGTERM).code(), Some(0));
 }
+
+#[test]
+fn update_plan_names_the_changed_fields_and_applies_nothing() {
+    let mut daemon = start(
+        "[program:web]\ncommand=sleep 1000\nstartsecs=0\n\
+         [program:old]\ncommand=sleep 1000\nstartsecs=0\n\
+         [group:app]\nprograms=web\npriority=10\n",
+    );
+    daemon.wait_for_count("success: ", 2);
+    daemon.write_config(&format!(
+        "{UNIX_SERVER}[program:web]\ncommand=sleep 999\nstartsecs=0\nstopwaitsecs=3\n\
+         [program:fresh]\ncommand=sleep 1000\n\
+         [group:app]\nprograms=web\npriority=20\n"
+    ));
+    let out = xmlrpc(&daemon, "print(proxy.svc.updatePlan())");
+    assert_eq!(
+        out,
+        "{'added': ['fresh'], 'changed': [{'changes': ['priority', 'web: command', 'web: stopwaitsecs'], 'group': 'app'}], 'removed': ['old']}\n"
+    );
+    // Nothing was applied.
+    let status = supervisorctl(&daemon, &["status"]);
+    assert_eq!(
+        normalize_status(&status.stdout),
+        "app:web RUNNING pid N, uptime T\nold RUNNING pid N, uptime T"
+    );
+    assert_eq!(daemon.stop(SIGTERM).code(), Some(0));
+}

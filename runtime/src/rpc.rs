@@ -126,6 +126,7 @@ pub(crate) const METHODS: &[&str] = &[
     "supervisor.tailProcessLog",
     "supervisor.tailProcessStderrLog",
     "supervisor.tailProcessStdoutLog",
+    "svc.updatePlan",
     "system.listMethods",
     "system.multicall",
 ];
@@ -610,6 +611,28 @@ impl Api {
                     Ok(Value::Array(vec![Value::Array(
                         lists.iter().map(names).collect(),
                     )]))
+                })
+                .await
+            }
+            "svc.updatePlan" => {
+                params.arity(0, 0)?;
+                self.update(|s| {
+                    let plan = s.update_plan()?;
+                    let names = |names: &[String]| {
+                        Value::Array(names.iter().map(|n| string(n.as_str())).collect())
+                    };
+                    let changed = plan
+                        .changed
+                        .iter()
+                        .map(|(group, changes)| {
+                            structure([("group", string(group)), ("changes", names(changes))])
+                        })
+                        .collect();
+                    Ok(structure([
+                        ("added", names(&plan.added)),
+                        ("changed", Value::Array(changed)),
+                        ("removed", names(&plan.removed)),
+                    ]))
                 })
                 .await
             }

@@ -798,6 +798,58 @@ pub(crate) struct ProcessView {
     pub pid: Option<i32>,
 }
 
+/// What `update` would do (see [`Supervisor::update_plan`]).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct UpdatePlan {
+    pub added: Vec<String>,
+    /// Each changed group with what changed in it (`priority`, `web: command`, ...).
+    pub changed: Vec<(String, Vec<String>)>,
+    pub removed: Vec<String>,
+}
+
+/// The keys whose values differ between two JSON objects (a Graph item's fields).
+fn changed_fields(old: &serde_json::Value, new: &serde_json::Value, skip: &[&str]) -> Vec<String> {
+    let (Some(old), Some(new)) = (old.as_object(), new.as_object()) else {
+        return Vec::new();
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    old.keys()
+        .chain(new.keys())
+        .filter(|key| !skip.contains(&key.as_str()) && seen.insert(key.as_str()))
+        .filter(|key| old.get(key.as_str()) != new.get(key.as_str()))
+        .cloned()
+        .collect()
+}
+
+/// What differs between a running group and its new configuration: the group's own
+/// settings by name, processes added or removed, and each process's changed keys as
+/// `process: key`.
+fn group_changes(old: &Group, new: &Group) -> Vec<String> {
+    let mut changes = changed_fields(&as_json(old), &as_json(new), &["processes"]);
+    for process in &new.processes {
+        match old.processes.iter().find(|p| p.name == process.name) {
+            None => changes.push(format!("{}: added", process.name)),
+            Some(before) => changes.extend(
+                changed_fields(&as_json(before), &as_json(process), &[])
+                    .into_iter()
+                    .map(|key| format!("{}: {key}", process.name)),
+            ),
+        }
+    }
+    for process in &old.processes {
+        if !new.processes.iter().any(|p| p.name == process.name) {
+            changes.push(format!("{}: removed", process.name));
+        }
+    }
+    changes
+}
+
+/// A Graph item as a JSON value, for field-by-field comparison (its serialization cannot
+/// fail: Graph items are plain data).
+fn as_json<T: serde::Serialize>(value: &T) -> serde_json::Value {
+    serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
+}
+
 /// A configured process as `getAllConfigInfo` reports it.
 #[derive(Debug, Clone)]
 pub(crate) struct ConfigView {
@@ -1131,6 +1183,34 @@ impl Supervisor {
             .collect();
         self.configured = Some(graph.groups);
         Ok([added, changed, removed])
+    }
+
+    /// Beyond supervisord (`svc.updatePlan`): what `update` would do with the configuration
+    /// read now, and which values changed, without applying anything. The configuration
+    /// read becomes the one `addProcessGroup` uses, as with `reloadConfig`.
+    pub(crate) fn update_plan(&mut self) -> Result<UpdatePlan, Refusal> {
+        let (graph, _) = (self.reload)()
+            .map_err(|text| Refusal::new(crate::rpc::faults::CANT_REREAD, text.trim_end()))?;
+        let mut plan = UpdatePlan::default();
+        for group in &graph.groups {
+            match self.groups.iter().find(|g| g.name == group.name) {
+                None => plan.added.push(group.name.clone()),
+                Some(state) => {
+                    let changes = group_changes(&self.group_config(state), group);
+                    if !changes.is_empty() {
+                        plan.changed.push((group.name.clone(), changes));
+                    }
+                }
+            }
+        }
+        plan.removed = self
+            .groups
+            .iter()
+            .filter(|g| !graph.groups.iter().any(|new| new.name == g.name))
+            .map(|g| g.name.clone())
+            .collect();
+        self.configured = Some(graph.groups);
+        Ok(plan)
     }
 
     /// `addProcessGroup`: starts a group of the configuration last read.
