@@ -374,3 +374,34 @@ fn update_plan_names_the_changed_fields_and_applies_nothing() {
     );
     assert_eq!(daemon.stop(SIGTERM).code(), Some(0));
 }
+
+#[test]
+fn a_slow_stop_reports_waiting_every_two_seconds() {
+    let mut daemon = start(
+        "[program:slow]\ncommand=sh -c 'trap \"\" TERM; while :; do sleep 0.1; done'\n\
+         startsecs=0\nstopwaitsecs=3\n",
+    );
+    daemon.wait_for_log("success: slow entered RUNNING");
+    let stopped = supervisorctl(&daemon, &["stop", "slow"]);
+    assert_eq!(stopped.stdout, "slow: stopped\n");
+    let about: Vec<String> = daemon
+        .lines()
+        .iter()
+        .map(crate::support::daemon::LogLine::normalized)
+        .collect();
+    let waiting: Vec<&String> = about
+        .iter()
+        .filter(|line| line.as_str() == "INFO waiting for slow to stop")
+        .collect();
+    assert_eq!(waiting.len(), 2, "{about:#?}");
+    let killed = about
+        .iter()
+        .position(|line| line.starts_with("WARN killing 'slow'"))
+        .expect("the SIGKILL line");
+    let last_wait = about
+        .iter()
+        .rposition(|line| line.as_str() == "INFO waiting for slow to stop")
+        .expect("a waiting line");
+    assert!(last_wait < killed, "{about:#?}");
+    assert_eq!(daemon.stop(SIGTERM).code(), Some(0));
+}

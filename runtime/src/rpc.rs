@@ -786,6 +786,29 @@ fn display_value(value: &Value) -> String {
     }
 }
 
+/// Waits for the next state change, or until `deadline` (a stop report is due).
+async fn until(changed: event_listener::EventListener, deadline: Option<std::time::Instant>) {
+    match deadline {
+        Some(at) => {
+            smol::future::or(changed, async {
+                smol::Timer::at(at).await;
+            })
+            .await
+        }
+        None => changed.await,
+    }
+}
+
+fn earliest(
+    a: Option<std::time::Instant>,
+    b: Option<std::time::Instant>,
+) -> Option<std::time::Instant> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
 /// Where a single process's wait stands.
 enum Progress {
     Done(Result<(), Fault>),
@@ -847,22 +870,30 @@ impl Api {
         Ok(Value::Boolean(true))
     }
 
-    /// Waits until the started or stopped process is done.
+    /// Waits until the started or stopped process is done; a stop logs `waiting for <name>
+    /// to stop` every 2 seconds meanwhile, as supervisord does.
     async fn wait(&self, id: usize, operation: Operation) -> Result<(), Fault> {
         loop {
             let changed = self.handle.listen();
-            let progress = self
+            let (progress, report_at) = self
                 .with(move |s| {
                     let view = s.view(id);
                     match operation {
-                        Operation::Start => start_progress(&view, &s.namespec(id)),
-                        Operation::Stop => stop_progress(&view),
+                        Operation::Start => (start_progress(&view, &s.namespec(id)), None),
+                        Operation::Stop => {
+                            let progress = stop_progress(&view);
+                            let report_at = match progress {
+                                Progress::Waiting => s.stop_report(id),
+                                Progress::Done(_) => None,
+                            };
+                            (progress, report_at)
+                        }
                     }
                 })
                 .await?;
             match progress {
                 Progress::Done(result) => return result,
-                Progress::Waiting => changed.await,
+                Progress::Waiting => until(changed, report_at).await,
             }
         }
     }
@@ -910,10 +941,11 @@ impl Api {
         let order = pending.clone();
         while !pending.is_empty() {
             let changed = self.handle.listen();
-            let (done, still) = self
+            let (done, still, report_at) = self
                 .with(move |s| {
                     let mut done = Vec::new();
                     let mut still = Vec::new();
+                    let mut report_at = None;
                     for id in pending {
                         let view = s.view(id);
                         let progress = match operation {
@@ -921,7 +953,12 @@ impl Api {
                             Operation::Stop => stop_progress(&view),
                         };
                         match progress {
-                            Progress::Waiting => still.push(id),
+                            Progress::Waiting => {
+                                if operation == Operation::Stop {
+                                    report_at = earliest(report_at, s.stop_report(id));
+                                }
+                                still.push(id)
+                            }
                             Progress::Done(Ok(())) => {
                                 done.push((id, status(&view, faults::SUCCESS, "OK".into())))
                             }
@@ -931,13 +968,13 @@ impl Api {
                             )),
                         }
                     }
-                    (done, still)
+                    (done, still, report_at)
                 })
                 .await?;
             finished.extend(done);
             pending = still;
             if !pending.is_empty() {
-                changed.await;
+                until(changed, report_at).await;
             }
         }
         finished.sort_by_key(|(id, _)| order.iter().position(|o| o == id));

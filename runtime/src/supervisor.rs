@@ -47,6 +47,8 @@ struct Proc {
     /// Wall-clock time of the last start attempt and of the last exit (status, RPC).
     laststart: Option<SystemTime>,
     laststop: Option<SystemTime>,
+    /// When `waiting for <name> to stop` was last logged for a control-plane stop.
+    laststopreport: Option<Instant>,
 }
 
 /// A group of processes (homogeneous, `[group:x]` or a pool).
@@ -318,6 +320,7 @@ impl Supervisor {
                 armed: None,
                 laststart: None,
                 laststop: None,
+                laststopreport: None,
             });
         }
         self.groups.push(GroupState {
@@ -1034,6 +1037,7 @@ impl Supervisor {
                 self.namespec(id),
             ));
         }
+        self.procs[id].laststopreport = None;
         self.feed(id, Input::Stop);
         if self.procs[id].machine.state == State::Unknown {
             return Err(Refusal::new(
@@ -1042,6 +1046,24 @@ impl Supervisor {
             ));
         }
         Ok(())
+    }
+
+    /// supervisord's `stop_report`: while a stop requested through the control plane is
+    /// pending, `waiting for <name> to stop` at most every 2 seconds. Returns when to report
+    /// next (`None` once stopped).
+    pub(crate) fn stop_report(&mut self, id: usize) -> Option<Instant> {
+        let proc = &mut self.procs[id];
+        if proc.machine.state != State::Stopping {
+            return None;
+        }
+        let now = Instant::now();
+        let every = Duration::from_secs(2);
+        if proc.laststopreport.is_none_or(|last| now > last + every) {
+            proc.laststopreport = Some(now);
+            let message = format!("waiting for {} to stop", proc.config.name);
+            self.log(LogLevel::Info, &message);
+        }
+        self.procs[id].laststopreport.map(|last| last + every)
     }
 
     /// `signalProcess`: any signal to the pid, no state change.
