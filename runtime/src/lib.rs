@@ -19,11 +19,13 @@ mod capture;
 mod control;
 pub mod http;
 pub mod logs;
+mod logtail;
 pub mod machine;
 mod rpc;
 pub mod signals;
 mod spawn;
 mod supervisor;
+mod web;
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -106,12 +108,49 @@ pub fn run(graph: Graph, options: RunOptions, reload: Reload) -> Result<i32, Sta
         &executor,
     );
     let pidfile = supervisor.graph().supervisord.pidfile.clone();
+    release_startup_pages();
     smol::block_on(executor.run(supervisor.run(&signals)));
     // Dropping the executor drops the servers: their socket files are removed.
     drop(supervisor);
     drop(executor);
     let _ = std::fs::remove_file(pidfile);
     Ok(0)
+}
+
+/// Hands back the pages of code that ran only at startup (the compiler, the command line):
+/// the executable's own mappings are paged out (`MADV_PAGEOUT`, Linux 5.4+; a no-op before),
+/// and the daemon faults back in the little it runs from then on. This keeps an idle
+/// daemon's RSS to what supervising costs. Pages shared with other processes stay.
+fn release_startup_pages() {
+    let Ok(executable) = std::fs::read_link("/proc/self/exe") else {
+        return;
+    };
+    let Ok(maps) = std::fs::read_to_string("/proc/self/maps") else {
+        return;
+    };
+    let executable = executable.to_string_lossy();
+    for line in maps.lines() {
+        let mut fields = line.split_whitespace();
+        let (Some(range), Some(perms)) = (fields.next(), fields.next()) else {
+            continue;
+        };
+        let path = fields.nth(3).unwrap_or("");
+        if path != executable || perms.contains('w') {
+            continue;
+        }
+        let Some((start, end)) = range.split_once('-') else {
+            continue;
+        };
+        let (Ok(start), Ok(end)) = (
+            usize::from_str_radix(start, 16),
+            usize::from_str_radix(end, 16),
+        ) else {
+            continue;
+        };
+        // SAFETY: advice on a read-only, file-backed mapping of our own executable; its
+        // pages are read back from the file when next used.
+        unsafe { libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_PAGEOUT) };
+    }
 }
 
 /// Opens fds 0, 1 and 2 on /dev/null if they are closed, so pipes never land on them.
