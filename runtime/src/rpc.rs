@@ -695,7 +695,7 @@ fn config_info(view: &crate::supervisor::ConfigView) -> Value {
         };
         record.ok().flatten().map(|record| record.uid.as_raw())
     });
-    structure([
+    let mut info = structure([
         ("autostart", Value::Boolean(p.autostart)),
         ("directory", or_none(p.directory.clone())),
         (
@@ -721,34 +721,28 @@ fn config_info(view: &crate::supervisor::ConfigView) -> Value {
         ("redirect_stderr", Value::Boolean(p.redirect_stderr)),
         ("startretries", int(p.startretries)),
         ("startsecs", int(p.startsecs)),
-        ("stdout_capture_maxbytes", int(p.stdout.capture_maxbytes)),
-        (
-            "stdout_events_enabled",
-            Value::Boolean(p.stdout.events_enabled),
-        ),
-        (
-            "stdout_logfile",
-            logfile(&p.stdout.logfile, &view.stdout_logfile),
-        ),
-        ("stdout_logfile_backups", int(p.stdout.logfile_backups)),
-        ("stdout_logfile_maxbytes", int(p.stdout.logfile_maxbytes)),
-        ("stdout_syslog", Value::Boolean(p.stdout.syslog)),
         ("stopsignal", Value::Integer(p.stopsignal)),
         ("stopwaitsecs", int(p.stopwaitsecs)),
-        ("stderr_capture_maxbytes", int(p.stderr.capture_maxbytes)),
-        (
-            "stderr_events_enabled",
-            Value::Boolean(p.stderr.events_enabled),
-        ),
-        (
-            "stderr_logfile",
-            logfile(&p.stderr.logfile, &view.stderr_logfile),
-        ),
-        ("stderr_logfile_backups", int(p.stderr.logfile_backups)),
-        ("stderr_logfile_maxbytes", int(p.stderr.logfile_maxbytes)),
-        ("stderr_syslog", Value::Boolean(p.stderr.syslog)),
         ("serverurl", or_none(p.serverurl.clone())),
-    ])
+    ]);
+    if let Value::Struct(members) = &mut info {
+        for (channel, stream, running) in [
+            ("stdout", &p.stdout, &view.stdout_logfile),
+            ("stderr", &p.stderr, &view.stderr_logfile),
+        ] {
+            for (key, value) in [
+                ("capture_maxbytes", int(stream.capture_maxbytes)),
+                ("events_enabled", Value::Boolean(stream.events_enabled)),
+                ("logfile", logfile(&stream.logfile, running)),
+                ("logfile_backups", int(stream.logfile_backups)),
+                ("logfile_maxbytes", int(stream.logfile_maxbytes)),
+                ("syslog", Value::Boolean(stream.syslog)),
+            ] {
+                members.insert(format!("{channel}_{key}"), value);
+            }
+        }
+    }
+    info
 }
 
 /// `signalProcessGroup`/`signalAllProcesses`: the result array over the signallable

@@ -434,10 +434,10 @@ impl Supervisor {
         }
     }
 
-    fn spawn(&mut self, id: usize) -> Input {
-        let serverurl = default_serverurl(&self.graph);
-        let proc = &mut self.procs[id];
-        let request = spawn::Request {
+    /// What spawning process `id` takes; `serverurl` is the daemon's default URL.
+    fn spawn_request<'s>(&'s self, id: usize, serverurl: &'s Option<String>) -> spawn::Request<'s> {
+        let proc = &self.procs[id];
+        spawn::Request {
             name: &proc.config.name,
             group: &proc.group,
             command: &proc.config.command,
@@ -448,8 +448,14 @@ impl Supervisor {
             serverurl: proc.config.serverurl.as_deref().or(serverurl.as_deref()),
             redirect_stderr: proc.config.redirect_stderr,
             die_with_parent: self.options.die_with_parent,
-        };
-        match spawn::spawn(&request) {
+        }
+    }
+
+    fn spawn(&mut self, id: usize) -> Input {
+        let serverurl = default_serverurl(&self.graph);
+        let spawned = spawn::spawn(&self.spawn_request(id, &serverurl));
+        let proc = &mut self.procs[id];
+        match spawned {
             Ok(child) => {
                 self.by_pid.insert(child.pid, id);
                 proc.stdin = StdinPipe::new(child.stdin).ok();
@@ -982,19 +988,7 @@ impl Supervisor {
     pub(crate) fn start_process(&mut self, id: usize) -> Result<(), Refusal> {
         let serverurl = default_serverurl(&self.graph);
         let proc = &self.procs[id];
-        let request = spawn::Request {
-            name: &proc.config.name,
-            group: &proc.group,
-            command: &proc.config.command,
-            directory: proc.config.directory.as_deref(),
-            umask: proc.config.umask,
-            user: proc.config.user.as_deref(),
-            environment: &proc.config.environment,
-            serverurl: proc.config.serverurl.as_deref().or(serverurl.as_deref()),
-            redirect_stderr: proc.config.redirect_stderr,
-            die_with_parent: self.options.die_with_parent,
-        };
-        if let Err(error) = spawn::check(&request) {
+        if let Err(error) = spawn::check(&self.spawn_request(id, &serverurl)) {
             let code = match error {
                 spawn::CommandError::NotFound(_) => crate::rpc::faults::NO_FILE,
                 spawn::CommandError::NotExecutable(_) => crate::rpc::faults::NOT_EXECUTABLE,
