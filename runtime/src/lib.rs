@@ -5,8 +5,9 @@
 //!
 //! Startup follows supervisord's `main`/`run`: set the user, raise rlimits, open the main log
 //! and write the messages collected so far, delete old AUTO child logs, create the processes
-//! (AUTO logs are created here), daemonize unless `nodaemon`, write the pidfile, then run the
-//! supervisor loop ([`supervisor`]) until an orderly exit.
+//! (AUTO logs are created here), bind the HTTP servers, daemonize unless `nodaemon`, write
+//! the pidfile, then serve the control plane and run the supervisor loop until an orderly
+//! exit.
 //!
 //! Invariants:
 //! - The signals svc handles are blocked before any thread exists and read from a signalfd
@@ -109,12 +110,13 @@ pub fn run(graph: Graph, options: RunOptions, reload: Reload) -> Result<i32, Sta
     );
     let pidfile = supervisor.graph().supervisord.pidfile.clone();
     release_startup_pages();
-    smol::block_on(executor.run(supervisor.run(&signals)));
+    let outcome = smol::block_on(executor.run(supervisor.run(&signals)));
     // Dropping the executor drops the servers: their socket files are removed.
     drop(supervisor);
     drop(executor);
     let _ = std::fs::remove_file(pidfile);
-    Ok(0)
+    // A failed signalfd read ends the daemon without stopping its children in order.
+    Ok(if outcome.is_ok() { 0 } else { 1 })
 }
 
 /// Hands back the pages of code that ran only at startup (the compiler, the command line):

@@ -114,12 +114,6 @@ enum Wake {
     Control(Control),
 }
 
-/// How the run ended.
-pub(crate) enum Outcome {
-    /// Orderly exit.
-    Exit,
-}
-
 pub(crate) struct Supervisor {
     graph: Graph,
     options: RunOptions,
@@ -727,8 +721,8 @@ impl Supervisor {
         self.last_report.map(|last| last + Duration::from_secs(3))
     }
 
-    /// Runs until an orderly exit.
-    pub(crate) async fn run(&mut self, signals: &Signals) -> Outcome {
+    /// Runs until an orderly exit (`Ok`), or until the signalfd fails (`Err`, logged).
+    pub(crate) async fn run(&mut self, signals: &Signals) -> std::io::Result<()> {
         self.autostart();
         loop {
             let mut report_at = None;
@@ -738,7 +732,7 @@ impl Supervisor {
                         continue;
                     };
                     match shutdown.after {
-                        After::Exit => return Outcome::Exit,
+                        After::Exit => return Ok(()),
                         After::Reload(graph, messages) => {
                             self.restart(*graph, &messages);
                             continue;
@@ -770,7 +764,7 @@ impl Supervisor {
                         LogLevel::Critical,
                         &format!("reading signals failed: {error}"),
                     );
-                    return Outcome::Exit;
+                    return Err(error);
                 }
                 Some(Wake::Control(work)) => work(self),
                 None => {}
