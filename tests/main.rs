@@ -11,3 +11,4 @@ mod run;
 mod snapshots;
 mod support;
 mod tidy;
+mod web;

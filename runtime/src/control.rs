@@ -1,6 +1,13 @@
 //! The control plane's wiring: binds the `[unix_http_server]` and `[inet_http_server]`
 //! listeners (before daemonizing, as supervisord does, so a port in use refuses to start)
-//! and serves XML-RPC at `/RPC2` on them.
+//! and routes their requests.
+//!
+//! Routes, checked in supervisord's order (`supervisor/http.py make_http_servers`), each a
+//! prefix of the path unless it says otherwise: `/RPC2` (XML-RPC, `POST` only),
+//! `/logtail` and `/mainlogtail` (`logtail`), then the web pages `/`, `/index.html`,
+//! `/tail.html` and `/ok.html`, exactly (`web`); anything else is `404`.
+//!
+//! **Invariant:** every route runs after the HTTP layer checked the credentials.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -10,8 +17,10 @@ use svc_schema::{Credentials, Graph, LogLevel};
 
 use crate::http::{self, Body, Handler, Listener};
 use crate::logs::MainLog;
+use crate::logtail;
 use crate::rpc::Api;
 use crate::supervisor::Handle;
+use crate::web::{self, Page};
 
 /// Largest XML-RPC request body accepted (a `system.multicall` of thousands of calls fits).
 const MAX_BODY: usize = 16 * 1024 * 1024;
@@ -60,14 +69,16 @@ pub(crate) fn serve(
     main_log: Rc<RefCell<MainLog>>,
     executor: &Rc<smol::LocalExecutor<'static>>,
 ) {
-    let api = Rc::new(Api::new(handle));
+    let api = Rc::new(Api::new(handle.clone()));
     for server in servers {
         let api = Rc::clone(&api);
+        let handle = handle.clone();
         let main_log = Rc::clone(&main_log);
         let handler: Handler = Rc::new(move |request| {
             let api = Rc::clone(&api);
+            let handle = handle.clone();
             let main_log = Rc::clone(&main_log);
-            Box::pin(async move { route(request, &api, &main_log).await })
+            Box::pin(async move { route(request, &api, &handle, &main_log).await })
         });
         executor
             .spawn(http::serve(
@@ -80,14 +91,35 @@ pub(crate) fn serve(
     }
 }
 
+/// Routes one authenticated request (see the module docs).
 async fn route(
+    request: Request<hyper::body::Incoming>,
+    api: &Api,
+    handle: &Handle,
+    main_log: &Rc<RefCell<MainLog>>,
+) -> Response<Body> {
+    let path = request.uri().path();
+    if path.starts_with("/RPC2") {
+        return xml_rpc(request, api, main_log).await;
+    }
+    if path.starts_with("/logtail") {
+        return logtail::process_log(&request, api).await;
+    }
+    if path.starts_with("/mainlogtail") {
+        return logtail::main_log(&request, handle).await;
+    }
+    match Page::at(path) {
+        Some(page) => web::serve(page, request, api).await,
+        None => http::error_response(StatusCode::NOT_FOUND),
+    }
+}
+
+/// `/RPC2`: one XML-RPC call (`POST` only).
+async fn xml_rpc(
     request: Request<hyper::body::Incoming>,
     api: &Api,
     main_log: &Rc<RefCell<MainLog>>,
 ) -> Response<Body> {
-    if !request.uri().path().starts_with("/RPC2") {
-        return http::error_response(StatusCode::NOT_FOUND);
-    }
     if request.method() != Method::POST {
         return http::error_response(StatusCode::BAD_REQUEST);
     }

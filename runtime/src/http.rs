@@ -5,7 +5,9 @@
 //! It owns binding (with supervisord's messages, so `svc run` fails as supervisord does),
 //! the socket file's lifetime, authentication and the per-connection limits. It deliberately
 //! does not route, speak XML-RPC or choose body limits: the [`Handler`] does, with
-//! [`read_body`] for a bounded body and [`error_response`] for Medusa's error pages.
+//! [`read_body`] for a bounded body and [`error_response`] for Medusa's error pages. Each
+//! request carries a [`Peer`] in its extensions, so that a streaming response can learn
+//! that its client hung up.
 //!
 //! Binding uses plain std sockets, so it runs before any async runtime exists (svc binds,
 //! then forks to daemonize, as supervisord does). [`serve`] then runs on a
@@ -40,7 +42,7 @@ use std::ffi::CString;
 use std::future::Future;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
-use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
@@ -48,7 +50,7 @@ use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::rc::{Rc, Weak};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -540,7 +542,7 @@ impl Drop for ConnectionSlot {
 
 async fn accept_loop<Stream, Accepting>(shared: &Shared, mut accept: impl FnMut() -> Accepting)
 where
-    Stream: AsyncRead + AsyncWrite + Unpin + 'static,
+    Stream: AsyncRead + AsyncWrite + AsFd + Unpin + 'static,
     Accepting: Future<Output = io::Result<Stream>>,
 {
     loop {
@@ -581,6 +583,50 @@ where
     }
 }
 
+/// The client end of a connection, for responses that stream: every request a [`Handler`]
+/// gets carries one in its extensions.
+///
+/// hyper notices that a client went away only when it reads or writes, and while a response
+/// is being written it stops reading as soon as anything is left in its read buffer (the
+/// real `supervisorctl tail -f` sends a stray CRLF after its request). A streaming body that
+/// may have nothing to write for a long time (a `tail -f` of an idle log) asks
+/// [`Peer::hung_up`] and ends itself, which lets hyper close the connection.
+#[derive(Debug, Clone)]
+pub struct Peer {
+    /// The connection's socket; -1 once the connection is over.
+    fd: Arc<AtomicI32>,
+}
+
+impl Peer {
+    /// Whether the client closed its end (or the connection is over). Never blocks.
+    pub fn hung_up(&self) -> bool {
+        let fd = self.fd.load(Ordering::Relaxed);
+        if fd < 0 {
+            return true;
+        }
+        let mut pollfd = libc::pollfd {
+            fd,
+            events: libc::POLLRDHUP,
+            revents: 0,
+        };
+        // SAFETY: poll(2) reads and writes only the one pollfd passed. `fd` is the socket of a
+        // live connection: `ConnectionOver` sets -1 right after the connection drops its
+        // socket, with no await in between, on a single-threaded executor; so a descriptor
+        // number recycled by a later open is never polled.
+        let ready = unsafe { libc::poll(&mut pollfd, 1, 0) };
+        ready > 0 && pollfd.revents & (libc::POLLRDHUP | libc::POLLHUP | libc::POLLERR) != 0
+    }
+}
+
+/// Marks a connection's [`Peer`] as over when the connection ends.
+struct ConnectionOver(Arc<AtomicI32>);
+
+impl Drop for ConnectionOver {
+    fn drop(&mut self) {
+        self.0.store(-1, Ordering::Relaxed);
+    }
+}
+
 /// Serves one connection with hyper until it closes; errors end only this connection.
 async fn serve_connection<Stream>(
     stream: Stream,
@@ -588,16 +634,23 @@ async fn serve_connection<Stream>(
     handler: Handler,
     limits: Limits,
 ) where
-    Stream: AsyncRead + AsyncWrite + Unpin + 'static,
+    Stream: AsyncRead + AsyncWrite + AsFd + Unpin + 'static,
 {
+    let socket: RawFd = stream.as_fd().as_raw_fd();
+    let peer = Peer {
+        fd: Arc::new(AtomicI32::new(socket)),
+    };
+    // Declared before the connection, so dropped after it (and its socket).
+    let _over = ConnectionOver(Arc::clone(&peer.fd));
     let timer = ConnectionTimer::new(limits.keep_alive_idle);
     let io = FuturesIo::new(CountingIo {
         inner: stream,
         activity: Arc::clone(&timer.activity),
     });
-    let service = hyper::service::service_fn(move |request: Request<Incoming>| {
+    let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
         let auth = auth.clone();
         let handler = Rc::clone(&handler);
+        request.extensions_mut().insert(peer.clone());
         async move { Ok::<_, Infallible>(respond(auth.as_deref(), &handler, request).await) }
     });
     let mut builder = hyper::server::conn::http1::Builder::new();
