@@ -68,17 +68,24 @@ pub(crate) fn serve(
     handle: Handle,
     main_log: Rc<RefCell<MainLog>>,
     executor: &Rc<smol::LocalExecutor<'static>>,
-) {
+) -> InFlight {
     let api = Rc::new(Api::new(handle.clone()));
+    let in_flight = InFlight::default();
     for server in servers {
         let api = Rc::clone(&api);
         let handle = handle.clone();
         let main_log = Rc::clone(&main_log);
+        let in_flight = in_flight.clone();
         let handler: Handler = Rc::new(move |request| {
             let api = Rc::clone(&api);
             let handle = handle.clone();
             let main_log = Rc::clone(&main_log);
-            Box::pin(async move { route(request, &api, &handle, &main_log).await })
+            let entered = in_flight.enter();
+            Box::pin(async move {
+                let response = route(request, &api, &handle, &main_log).await;
+                drop(entered);
+                response
+            })
         });
         executor
             .spawn(http::serve(
@@ -88,6 +95,57 @@ pub(crate) fn serve(
                 Rc::clone(executor),
             ))
             .detach();
+    }
+    in_flight
+}
+
+/// The requests being answered, so that an exit can let them finish: the `shutdown` call
+/// that ends the daemon gets its answer.
+#[derive(Clone, Default)]
+pub(crate) struct InFlight {
+    count: Rc<std::cell::Cell<usize>>,
+    idle: Rc<event_listener::Event>,
+}
+
+/// One request being answered (dropped when its response is ready).
+pub(crate) struct Entered(InFlight);
+
+impl Drop for Entered {
+    fn drop(&mut self) {
+        let count = self.0.count.get().saturating_sub(1);
+        self.0.count.set(count);
+        if count == 0 {
+            self.0.idle.notify(usize::MAX);
+        }
+    }
+}
+
+impl InFlight {
+    fn enter(&self) -> Entered {
+        self.count.set(self.count.get() + 1);
+        Entered(self.clone())
+    }
+
+    /// Waits until no request is being answered, then lets the connections write what
+    /// they hold; gives up after `limit` (a client that never reads its answer).
+    pub(crate) async fn finish(&self, limit: std::time::Duration) {
+        let drained = async {
+            while self.count.get() > 0 {
+                let idle = self.idle.listen();
+                if self.count.get() == 0 {
+                    break;
+                }
+                idle.await;
+            }
+            // The responses are ready; a few turns of the executor write them out.
+            for _ in 0..16 {
+                smol::future::yield_now().await;
+            }
+        };
+        smol::future::or(drained, async {
+            smol::Timer::after(limit).await;
+        })
+        .await;
     }
 }
 

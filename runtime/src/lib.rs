@@ -102,7 +102,7 @@ pub fn run(graph: Graph, options: RunOptions, reload: Reload) -> Result<i32, Sta
     announce(supervisor.graph(), &main_log);
     let signals = signals::Signals::open()
         .map_err(|error| StartError(format!("could not open a signalfd: {error}")))?;
-    control::serve(
+    let in_flight = control::serve(
         servers,
         supervisor.handle(),
         Rc::clone(&main_log),
@@ -111,6 +111,8 @@ pub fn run(graph: Graph, options: RunOptions, reload: Reload) -> Result<i32, Sta
     let pidfile = supervisor.graph().supervisord.pidfile.clone();
     release_startup_pages();
     let outcome = smol::block_on(executor.run(supervisor.run(&signals)));
+    // Answer the requests still being served (the `shutdown` that ended the loop).
+    smol::block_on(executor.run(in_flight.finish(std::time::Duration::from_secs(1))));
     // Dropping the executor drops the servers: their socket files are removed.
     drop(supervisor);
     drop(executor);
