@@ -1,6 +1,6 @@
 //! The `svc` command line: parses arguments, calls the crates, picks a renderer and maps
 //! exit codes. No logic of its own lives here (`run.rs`: the `svc run` options; `arena.rs`:
-//! the allocator `svc check` switches on).
+//! the allocator `svc check` switches on; `svc ctl` is the `svc-ctl` crate).
 //!
 //! Exit codes of `svc check`: 0 clean (warnings allowed unless `--strict`), 1 errors (or
 //! warnings under `--strict`), 2 usage or I/O problems. A closed stdout (broken pipe) exits 0.
@@ -37,6 +37,8 @@ enum Command {
     Check(CheckArgs),
     /// Run the supervisor daemon (supervisord's command line).
     Run(Box<run::RunArgs>),
+    /// Control a running daemon (supervisorctl's command line).
+    Ctl(svc_ctl::CtlArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -224,5 +226,6 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Check(args) => check(args),
         Command::Run(args) => run::run(*args),
+        Command::Ctl(args) => svc_ctl::main(args),
     }
 }

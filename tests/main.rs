@@ -10,5 +10,6 @@ mod properties;
 mod run;
 mod snapshots;
 mod support;
+mod svc_ctl;
 mod tidy;
 mod web;

@@ -78,7 +78,11 @@ fn crate_dependencies_point_one_way() {
         ("svc-schema", &[]),
         ("svc-compiler", &["svc-schema"]),
         ("svc-runtime", &["svc-schema"]),
-        ("svc", &["svc-schema", "svc-compiler", "svc-runtime"]),
+        ("svc-ctl", &["svc-schema", "svc-compiler"]),
+        (
+            "svc",
+            &["svc-schema", "svc-compiler", "svc-runtime", "svc-ctl"],
+        ),
     ];
     for package in metadata["packages"].as_array().expect("packages") {
         let name = package["name"].as_str().unwrap_or_default();
