@@ -366,6 +366,20 @@ fn update_plan_names_the_changed_fields_and_applies_nothing() {
         out,
         "{'added': ['fresh'], 'changed': [{'changes': ['priority', 'web: command', 'web: stopwaitsecs'], 'group': 'app'}], 'removed': ['old']}\n"
     );
+    let mut command = Command::new(crate::support::svc_binary());
+    command
+        .args(["ctl", "-c", "supervisord.conf", "update", "--plan"])
+        .current_dir(daemon.path())
+        .env_clear()
+        .envs(CLEAN_ENV.iter().copied());
+    let plan = run_with_deadline(command, crate::support::daemon::DEADLINE);
+    assert_eq!(
+        String::from_utf8_lossy(&plan.stdout),
+        "old: would be stopped and removed\n\
+         app: would be restarted (priority, web: command, web: stopwaitsecs)\n\
+         fresh: would be added\n"
+    );
+    assert_eq!(plan.status.code(), Some(0));
     // Nothing was applied.
     let status = supervisorctl(&daemon, &["status"]);
     assert_eq!(

@@ -249,6 +249,47 @@ impl ConfigInfo {
 }
 
 /// `reloadConfig()[0]`: group names added, changed and removed.
+/// `svc.updatePlan`'s answer: groups to add and remove, and each group to restart with
+/// what changed in it.
+#[derive(Debug, Default)]
+pub(crate) struct Plan {
+    pub(crate) added: Vec<String>,
+    pub(crate) changed: Vec<(String, Vec<String>)>,
+    pub(crate) removed: Vec<String>,
+}
+
+impl Plan {
+    fn read(value: &Value) -> Plan {
+        let Value::Struct(members) = value else {
+            return Plan::default();
+        };
+        let names = |value: Option<&Value>| -> Vec<String> {
+            match value {
+                Some(Value::Array(items)) => items.iter().map(py_str).collect(),
+                _ => Vec::new(),
+            }
+        };
+        let changed = match members.get("changed") {
+            Some(Value::Array(groups)) => groups
+                .iter()
+                .filter_map(|group| match group {
+                    Value::Struct(group) => Some((
+                        group.get("group").map(py_str).unwrap_or_default(),
+                        names(group.get("changes")),
+                    )),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        Plan {
+            added: names(members.get("added")),
+            changed,
+            removed: names(members.get("removed")),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Changes {
     pub(crate) added: Vec<String>,
@@ -441,6 +482,14 @@ impl Supervisor {
     pub(crate) fn reload_config(&self) -> Result<Changes, Failure> {
         let value = self.call("reloadConfig", vec![])?;
         Ok(Changes::read(&value)?)
+    }
+
+    /// Beyond supervisord: `svc.updatePlan()`, what `update` would do (svc run only).
+    pub(crate) fn update_plan(&self) -> Result<Plan, Failure> {
+        let value = self
+            .interrupt
+            .block_on(self.client.call("svc.updatePlan", vec![]))??;
+        Ok(Plan::read(&value))
     }
 
     pub(crate) fn add_process_group(&self, name: &str) -> Result<Value, Failure> {

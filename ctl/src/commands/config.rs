@@ -122,6 +122,9 @@ pub(crate) fn remove(ctl: &mut Controller, argument: &str) -> Result<(), Failure
 
 /// `update [all|group...]`: applies `reloadConfig`'s changes.
 pub(crate) fn update(ctl: &mut Controller, argument: &str) -> Result<(), Failure> {
+    if words(argument).contains(&"--plan") {
+        return update_plan(ctl);
+    }
     let supervisor = ctl.supervisor()?;
     let changes = match supervisor.reload_config() {
         Ok(changes) => changes,
@@ -183,6 +186,41 @@ pub(crate) fn update(ctl: &mut Controller, argument: &str) -> Result<(), Failure
     for group in changes.added.iter().filter(|group| wanted(group)) {
         supervisor.add_process_group(group)?;
         ctl.output(&format!("{group}: added process group"));
+    }
+    Ok(())
+}
+
+/// Beyond supervisorctl: `update --plan` prints what `update` would add, remove and restart,
+/// and which values changed, without applying anything (`svc.updatePlan`, served by
+/// `svc run` only).
+fn update_plan(ctl: &mut Controller) -> Result<(), Failure> {
+    let supervisor = ctl.supervisor()?;
+    let plan = match supervisor.update_plan() {
+        Ok(plan) => plan,
+        Err(failure) => {
+            if failure.fault_code() == Some(faults::UNKNOWN_METHOD) {
+                ctl.output("ERROR: this server cannot plan an update (svc.updatePlan is served by svc run only)");
+                ctl.exit_status = exit::GENERIC;
+                return Ok(());
+            }
+            return Err(failure);
+        }
+    };
+    if plan.added.is_empty() && plan.changed.is_empty() && plan.removed.is_empty() {
+        ctl.output("No config updates to processes");
+        return Ok(());
+    }
+    for group in &plan.removed {
+        ctl.output(&format!("{group}: would be stopped and removed"));
+    }
+    for (group, changes) in &plan.changed {
+        ctl.output(&format!(
+            "{group}: would be restarted ({})",
+            changes.join(", ")
+        ));
+    }
+    for group in &plan.added {
+        ctl.output(&format!("{group}: would be added"));
     }
     Ok(())
 }
