@@ -212,7 +212,10 @@ fn xmlrpc_structures_and_faults() {
          print(proxy.system.multicall([{'methodName': 'supervisor.getPID'}, {'methodName': 'supervisor.getProcessInfo', 'params': ['x']}, {'methodName': 'system.multicall', 'params': [[]]}])[1:])\n\
          print(proxy.supervisor.stopProcess('web'))\n\
          print(proxy.supervisor.stopProcess('web', False) if False else proxy.supervisor.getProcessInfo('web')['statename'])\n\
-         print(proxy.supervisor.startProcessGroup('web'))",
+         print(proxy.supervisor.startProcessGroup('web'))\n\
+         print(proxy.system.methodSignature('supervisor.startProcess'), 'supervisor.getPID' in proxy.system.listMethods())\n\
+         try:\n    proxy.system.methodHelp('nope')\n\
+         except xmlrpc.client.Fault as f:\n    print(f.faultCode, f.faultString)",
     );
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(
@@ -235,6 +238,8 @@ fn xmlrpc_structures_and_faults() {
         lines[10],
         "[{'description': 'OK', 'group': 'web', 'name': 'web', 'status': 80}]"
     );
+    assert_eq!(lines[11], "['boolean', 'string', 'boolean'] True");
+    assert_eq!(lines[12], "4 SIGNATURE_UNSUPPORTED");
     assert_eq!(daemon.stop(SIGTERM).code(), Some(0));
 }
 

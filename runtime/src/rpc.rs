@@ -21,6 +21,7 @@ pub(crate) mod faults {
     pub const UNKNOWN_METHOD: i32 = 1;
     pub const INCORRECT_PARAMETERS: i32 = 2;
     pub const BAD_ARGUMENTS: i32 = 3;
+    pub const SIGNATURE_UNSUPPORTED: i32 = 4;
     pub const SHUTDOWN_STATE: i32 = 6;
     pub const BAD_NAME: i32 = 10;
     pub const BAD_SIGNAL: i32 = 11;
@@ -42,7 +43,7 @@ pub(crate) mod faults {
             UNKNOWN_METHOD => "UNKNOWN_METHOD",
             INCORRECT_PARAMETERS => "INCORRECT_PARAMETERS",
             BAD_ARGUMENTS => "BAD_ARGUMENTS",
-            4 => "SIGNATURE_UNSUPPORTED",
+            SIGNATURE_UNSUPPORTED => "SIGNATURE_UNSUPPORTED",
             SHUTDOWN_STATE => "SHUTDOWN_STATE",
             BAD_NAME => "BAD_NAME",
             BAD_SIGNAL => "BAD_SIGNAL",
@@ -88,48 +89,226 @@ impl From<Refusal> for Fault {
     }
 }
 
+/// One method svc serves: its name, its signature (return type, then parameter types, as
+/// `system.methodSignature` gives them) and its help text (`system.methodHelp`).
+struct Method {
+    name: &'static str,
+    signature: &'static [&'static str],
+    help: &'static str,
+}
+
 /// The methods svc serves, sorted as `system.listMethods` returns them.
-pub(crate) const METHODS: &[&str] = &[
-    "supervisor.addProcessGroup",
-    "supervisor.clearAllProcessLogs",
-    "supervisor.clearLog",
-    "supervisor.clearProcessLog",
-    "supervisor.clearProcessLogs",
-    "supervisor.getAPIVersion",
-    "supervisor.getAllConfigInfo",
-    "supervisor.getAllProcessInfo",
-    "supervisor.getIdentification",
-    "supervisor.getPID",
-    "supervisor.getProcessInfo",
-    "supervisor.getState",
-    "supervisor.getSupervisorVersion",
-    "supervisor.getVersion",
-    "supervisor.readLog",
-    "supervisor.readMainLog",
-    "supervisor.readProcessLog",
-    "supervisor.readProcessStderrLog",
-    "supervisor.readProcessStdoutLog",
-    "supervisor.reloadConfig",
-    "supervisor.removeProcessGroup",
-    "supervisor.restart",
-    "supervisor.sendProcessStdin",
-    "supervisor.shutdown",
-    "supervisor.signalAllProcesses",
-    "supervisor.signalProcess",
-    "supervisor.signalProcessGroup",
-    "supervisor.startAllProcesses",
-    "supervisor.startProcess",
-    "supervisor.startProcessGroup",
-    "supervisor.stopAllProcesses",
-    "supervisor.stopProcess",
-    "supervisor.stopProcessGroup",
-    "supervisor.tailProcessLog",
-    "supervisor.tailProcessStderrLog",
-    "supervisor.tailProcessStdoutLog",
-    "svc.updatePlan",
-    "system.listMethods",
-    "system.multicall",
+const METHODS: &[Method] = &[
+    Method {
+        name: "supervisor.addProcessGroup",
+        signature: &["boolean", "string"],
+        help: "Start a group of the configuration last read by reloadConfig.\n\n@param string name The group's name\n@return boolean Always true unless error",
+    },
+    Method {
+        name: "supervisor.clearAllProcessLogs",
+        signature: &["array"],
+        help: "Clear the stdout and stderr logs of every process.\n\n@return array One status struct per process",
+    },
+    Method {
+        name: "supervisor.clearLog",
+        signature: &["boolean"],
+        help: "Clear the main log.\n\n@return boolean Always true unless error",
+    },
+    Method {
+        name: "supervisor.clearProcessLog",
+        signature: &["boolean", "string"],
+        help: "Clear a process's stdout and stderr logs (alias of clearProcessLogs).\n\n@param string name The process (or group:name)\n@return boolean Always true unless error",
+    },
+    Method {
+        name: "supervisor.clearProcessLogs",
+        signature: &["boolean", "string"],
+        help: "Clear a process's stdout and stderr logs.\n\n@param string name The process (or group:name)\n@return boolean Always true unless error",
+    },
+    Method {
+        name: "supervisor.getAPIVersion",
+        signature: &["string"],
+        help: "The version of this RPC API.\n\n@return string \"3.0\"",
+    },
+    Method {
+        name: "supervisor.getAllConfigInfo",
+        signature: &["array"],
+        help: "The configuration of every process, in use or not, sorted by name.\n\n@return array One struct per process",
+    },
+    Method {
+        name: "supervisor.getAllProcessInfo",
+        signature: &["array"],
+        help: "The state of every process, sorted by group and name.\n\n@return array One struct per process, as getProcessInfo",
+    },
+    Method {
+        name: "supervisor.getIdentification",
+        signature: &["string"],
+        help: "The identifier of this supervisor ([supervisord] identifier).\n\n@return string The identifier",
+    },
+    Method {
+        name: "supervisor.getPID",
+        signature: &["int"],
+        help: "The pid of the daemon.\n\n@return int The pid",
+    },
+    Method {
+        name: "supervisor.getProcessInfo",
+        signature: &["struct", "string"],
+        help: "The state of one process.\n\n@param string name The process (or group:name)\n@return struct name, group, start, stop, now, state, statename, spawnerr, exitstatus, logfile, stdout_logfile, stderr_logfile, pid, description",
+    },
+    Method {
+        name: "supervisor.getState",
+        signature: &["struct"],
+        help: "The state of the daemon.\n\n@return struct statecode and statename",
+    },
+    Method {
+        name: "supervisor.getSupervisorVersion",
+        signature: &["string"],
+        help: "The supervisord version svc is compatible with.\n\n@return string \"4.3.0\"",
+    },
+    Method {
+        name: "supervisor.getVersion",
+        signature: &["string"],
+        help: "The version of this RPC API (alias of getAPIVersion).\n\n@return string \"3.0\"",
+    },
+    Method {
+        name: "supervisor.readLog",
+        signature: &["string", "int", "int"],
+        help: "Read the main log: length bytes from offset; a negative offset with length 0 reads that many bytes from the end.\n\n@param int offset Where to start\n@param int length How many bytes (0: to the end)\n@return string The bytes read",
+    },
+    Method {
+        name: "supervisor.readMainLog",
+        signature: &["string", "int", "int"],
+        help: "Read the main log (alias of readLog).\n\n@param int offset Where to start\n@param int length How many bytes (0: to the end)\n@return string The bytes read",
+    },
+    Method {
+        name: "supervisor.readProcessLog",
+        signature: &["string", "string", "int", "int"],
+        help: "Read a process's stdout log (alias of readProcessStdoutLog).\n\n@param string name The process (or group:name)\n@param int offset Where to start\n@param int length How many bytes (0: to the end)\n@return string The bytes read",
+    },
+    Method {
+        name: "supervisor.readProcessStderrLog",
+        signature: &["string", "string", "int", "int"],
+        help: "Read a process's stderr log, as readLog reads the main log.\n\n@param string name The process (or group:name)\n@param int offset Where to start\n@param int length How many bytes (0: to the end)\n@return string The bytes read",
+    },
+    Method {
+        name: "supervisor.readProcessStdoutLog",
+        signature: &["string", "string", "int", "int"],
+        help: "Read a process's stdout log, as readLog reads the main log.\n\n@param string name The process (or group:name)\n@param int offset Where to start\n@param int length How many bytes (0: to the end)\n@return string The bytes read",
+    },
+    Method {
+        name: "supervisor.reloadConfig",
+        signature: &["array"],
+        help: "Read the configuration again and compare its groups with the running ones; nothing is applied.\n\n@return array [[added, changed, removed]] group names",
+    },
+    Method {
+        name: "supervisor.removeProcessGroup",
+        signature: &["boolean", "string"],
+        help: "Forget a group whose processes have all stopped.\n\n@param string name The group's name\n@return boolean Always true unless error",
+    },
+    Method {
+        name: "supervisor.restart",
+        signature: &["boolean"],
+        help: "Stop every process, read the configuration again and start again (same pid).\n\n@return boolean Always true unless error",
+    },
+    Method {
+        name: "supervisor.sendProcessStdin",
+        signature: &["boolean", "string", "string"],
+        help: "Write to a process's stdin.\n\n@param string name The process (or group:name)\n@param string chars The text to write\n@return boolean Always true unless error",
+    },
+    Method {
+        name: "supervisor.shutdown",
+        signature: &["boolean"],
+        help: "Stop every process in order, then exit.\n\n@return boolean Always true unless error",
+    },
+    Method {
+        name: "supervisor.signalAllProcesses",
+        signature: &["array", "string"],
+        help: "Send a signal to every running process.\n\n@param string signal A name (HUP, SIGHUP) or a number\n@return array One status struct per process",
+    },
+    Method {
+        name: "supervisor.signalProcess",
+        signature: &["boolean", "string", "string"],
+        help: "Send a signal to a process (its pid only).\n\n@param string name The process (or group:name, or group:*)\n@param string signal A name (HUP, SIGHUP) or a number\n@return boolean Always true unless error",
+    },
+    Method {
+        name: "supervisor.signalProcessGroup",
+        signature: &["array", "string", "string"],
+        help: "Send a signal to every running process of a group.\n\n@param string name The group's name\n@param string signal A name (HUP, SIGHUP) or a number\n@return array One status struct per process",
+    },
+    Method {
+        name: "supervisor.startAllProcesses",
+        signature: &["array", "boolean"],
+        help: "Start every process that is not running.\n\n@param boolean wait Wait for each to be RUNNING\n@return array One status struct per process",
+    },
+    Method {
+        name: "supervisor.startProcess",
+        signature: &["boolean", "string", "boolean"],
+        help: "Start a process.\n\n@param string name The process (or group:name, or group:*)\n@param boolean wait Wait for it to be RUNNING\n@return boolean Always true unless error",
+    },
+    Method {
+        name: "supervisor.startProcessGroup",
+        signature: &["array", "string", "boolean"],
+        help: "Start every process of a group that is not running.\n\n@param string name The group's name\n@param boolean wait Wait for each to be RUNNING\n@return array One status struct per process",
+    },
+    Method {
+        name: "supervisor.stopAllProcesses",
+        signature: &["array", "boolean"],
+        help: "Stop every running process.\n\n@param boolean wait Wait for each to stop\n@return array One status struct per process",
+    },
+    Method {
+        name: "supervisor.stopProcess",
+        signature: &["boolean", "string", "boolean"],
+        help: "Stop a process.\n\n@param string name The process (or group:name, or group:*)\n@param boolean wait Wait for it to stop\n@return boolean Always true unless error",
+    },
+    Method {
+        name: "supervisor.stopProcessGroup",
+        signature: &["array", "string", "boolean"],
+        help: "Stop every running process of a group.\n\n@param string name The group's name\n@param boolean wait Wait for each to stop\n@return array One status struct per process",
+    },
+    Method {
+        name: "supervisor.tailProcessLog",
+        signature: &["array", "string", "int", "int"],
+        help: "Tail a process's stdout log (alias of tailProcessStdoutLog).\n\n@param string name The process (or group:name)\n@param int offset Where the last tail ended\n@param int length How many bytes at most\n@return array [string bytes, int offset, boolean overflow]",
+    },
+    Method {
+        name: "supervisor.tailProcessStderrLog",
+        signature: &["array", "string", "int", "int"],
+        help: "Tail a process's stderr log.\n\n@param string name The process (or group:name)\n@param int offset Where the last tail ended\n@param int length How many bytes at most\n@return array [string bytes, int offset, boolean overflow]",
+    },
+    Method {
+        name: "supervisor.tailProcessStdoutLog",
+        signature: &["array", "string", "int", "int"],
+        help: "Tail a process's stdout log: the bytes after offset; if more than length, the last length bytes and overflow true.\n\n@param string name The process (or group:name)\n@param int offset Where the last tail ended\n@param int length How many bytes at most\n@return array [string bytes, int offset, boolean overflow]",
+    },
+    Method {
+        name: "svc.updatePlan",
+        signature: &["struct"],
+        help: "Beyond supervisord: what update would add, remove and restart, and which values changed, without applying anything.\n\n@return struct added, changed ([{group, changes}]), removed",
+    },
+    Method {
+        name: "system.listMethods",
+        signature: &["array"],
+        help: "The methods this server serves.\n\n@return array Their names, sorted",
+    },
+    Method {
+        name: "system.methodHelp",
+        signature: &["string", "string"],
+        help: "The help text of a method.\n\n@param string name The method\n@return string Its help",
+    },
+    Method {
+        name: "system.methodSignature",
+        signature: &["array", "string"],
+        help: "The signature of a method: its return type, then its parameter types.\n\n@param string name The method\n@return array Type names",
+    },
+    Method {
+        name: "system.multicall",
+        signature: &["array", "array"],
+        help: "Call several methods in one request, in order.\n\n@param array calls Structs of methodName and params\n@return array Each result, or a fault struct",
+    },
 ];
+
+fn method(name: &str) -> Option<&'static Method> {
+    METHODS.iter().find(|method| method.name == name)
+}
 
 /// The positional parameters of a call.
 struct Params {
@@ -365,7 +544,20 @@ impl Api {
         match name {
             "system.listMethods" => {
                 params.arity(0, 0)?;
-                Ok(Value::Array(METHODS.iter().map(|m| string(*m)).collect()))
+                Ok(Value::Array(
+                    METHODS.iter().map(|m| string(m.name)).collect(),
+                ))
+            }
+            "system.methodHelp" | "system.methodSignature" => {
+                params.arity(1, 1)?;
+                let wanted = params.string(0)?;
+                let found =
+                    method(&wanted).ok_or_else(|| bare_fault(faults::SIGNATURE_UNSUPPORTED))?;
+                Ok(if name == "system.methodHelp" {
+                    string(found.help)
+                } else {
+                    Value::Array(found.signature.iter().map(|t| string(*t)).collect())
+                })
             }
             "system.multicall" => {
                 params.arity(1, 1)?;
@@ -1100,6 +1292,19 @@ fn tail_file(path: &std::path::Path, offset: i64, length: i64) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn methods_are_sorted_unique_and_typed() {
+        let names: Vec<&str> = METHODS.iter().map(|m| m.name).collect();
+        let mut sorted = names.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(names, sorted);
+        for method in METHODS {
+            assert!(!method.signature.is_empty(), "{}", method.name);
+            assert!(method.help.contains("@return"), "{}", method.name);
+        }
+    }
 
     #[test]
     fn timedelta_like_python() {
