@@ -5,6 +5,7 @@
 
 mod check_cli;
 mod ctl;
+mod ctl_shell;
 mod oracle;
 mod properties;
 mod run;

@@ -4,48 +4,107 @@
 //! - The shell runs `status` first, then prints `<prompt>> ` and runs each line read;
 //!   `quit`, `exit` and the end of input (`EOF`, which prints an empty line) leave it, as
 //!   does Ctrl-C (an empty line). Its exit status is always 0.
-//! - Input is a plain line reader: no line editing or completion. With `history_file` in
-//!   `[supervisorctl]`, the file is read at start and written back at exit with the lines
-//!   typed on a terminal added, as readline keeps it.
-//! - [`Input`] is the one reader of stdin for the session: prompts (`raw_input`), the
-//!   password (echo off on a terminal), and `fg`'s lines all read through it, so no line
-//!   typed ahead is lost between them. It is read on smol's blocking pool, so a read can be
-//!   raced against Ctrl-C.
+//! - On a terminal, the prompt is read by the line editor (`editor`: history, Tab
+//!   completion as supervisorctl's `complete` does it, see `completion`); there Ctrl-C and
+//!   Ctrl-D end the shell after the editor's own newline. Otherwise input is a plain line
+//!   reader, byte for byte what it was: no editing, no completion.
+//! - With `history_file` in `[supervisorctl]`, the file (plain lines, as readline writes
+//!   it) is read at start and written back at exit with the lines typed on a terminal
+//!   added, a line equal to the previous one skipped, as Python's readline keeps it.
+//! - [`Input`] is the one reader of stdin for the session besides the editor: prompts
+//!   (`raw_input`), the password (echo off on a terminal), and `fg`'s lines all read through
+//!   it, so no line typed ahead is lost between them. From a pipe or file it is read on
+//!   smol's blocking pool; from a terminal it waits for the fd to be readable and then reads
+//!   one line (the terminal is in canonical mode between prompts), so no read is left
+//!   pending to steal the editor's keystrokes. Either way a read can be raced against
+//!   Ctrl-C.
+
+mod completion;
+mod editor;
 
 use std::io::IsTerminal as _;
+use std::io::Read as _;
+use std::os::fd::AsFd as _;
 
 use smol::io::AsyncBufReadExt as _;
 
 use super::interrupt::Interrupt;
 use super::{Controller, Failure, output};
+use editor::{Edited, LineEditor};
 
 /// The session's stdin, read line by line.
 pub(crate) struct Input {
-    reader: Option<smol::io::BufReader<smol::Unblock<std::io::Stdin>>>,
+    source: Source,
+}
+
+/// Where [`Input`] reads from, chosen at the first read.
+enum Source {
+    Unread,
+    /// A pipe or a file: read ahead on smol's blocking pool.
+    Plain(smol::io::BufReader<smol::Unblock<std::io::Stdin>>),
+    /// A terminal: a duplicate of fd 0, watched for readability, read only when readable.
+    Terminal(smol::Async<std::fs::File>),
 }
 
 impl Input {
     /// A reader that touches stdin only when first read.
     pub(crate) fn new() -> Input {
-        Input { reader: None }
+        Input {
+            source: Source::Unread,
+        }
     }
 
     /// The next line without its `\n` (Python's `input()`), or `None` at the end of input.
     pub(crate) async fn read_line(&mut self) -> Option<String> {
-        let reader = self
-            .reader
-            .get_or_insert_with(|| smol::io::BufReader::new(smol::Unblock::new(std::io::stdin())));
+        if matches!(self.source, Source::Unread) {
+            self.source = terminal_source().unwrap_or_else(|| {
+                Source::Plain(smol::io::BufReader::new(smol::Unblock::new(
+                    std::io::stdin(),
+                )))
+            });
+        }
         let mut bytes = Vec::new();
-        match reader.read_until(b'\n', &mut bytes).await {
-            Ok(0) | Err(_) => None,
-            Ok(_) => {
-                if bytes.last() == Some(&b'\n') {
-                    bytes.pop();
+        match &mut self.source {
+            Source::Unread => return None,
+            Source::Plain(reader) => match reader.read_until(b'\n', &mut bytes).await {
+                Ok(0) | Err(_) => return None,
+                Ok(_) => {}
+            },
+            Source::Terminal(terminal) => {
+                while bytes.last() != Some(&b'\n') {
+                    if terminal.readable().await.is_err() {
+                        return None;
+                    }
+                    let mut chunk = [0u8; 4096];
+                    match terminal.get_ref().read(&mut chunk) {
+                        Ok(0) if bytes.is_empty() => return None,
+                        Ok(0) => break,
+                        Ok(count) => bytes.extend_from_slice(&chunk[..count]),
+                        Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
+                        Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => {}
+                        Err(_) if bytes.is_empty() => return None,
+                        Err(_) => break,
+                    }
                 }
-                Some(String::from_utf8_lossy(&bytes).into_owned())
             }
         }
+        if bytes.last() == Some(&b'\n') {
+            bytes.pop();
+        }
+        Some(String::from_utf8_lossy(&bytes).into_owned())
     }
+}
+
+/// Stdin as a [`Source::Terminal`], if it is a terminal. The duplicate shares fd 0's open
+/// file, which stays blocking: the line editor reads the same terminal.
+fn terminal_source() -> Option<Source> {
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        return None;
+    }
+    let duplicate = stdin.as_fd().try_clone_to_owned().ok()?;
+    let terminal = smol::Async::new_nonblocking(std::fs::File::from(duplicate)).ok()?;
+    Some(Source::Terminal(terminal))
 }
 
 /// `getpass.getpass(prompt)`: the prompt, then a line read with echo off when stdin is a
@@ -114,8 +173,14 @@ impl History {
         }
     }
 
+    /// Adds a line typed on a terminal, unless empty or equal to the previous line (Python's
+    /// readline module skips those).
     fn record(&mut self, line: &str) {
-        if self.path.is_some() && self.recording && !line.is_empty() {
+        if self.path.is_some()
+            && self.recording
+            && !line.is_empty()
+            && self.lines.last().map(String::as_str) != Some(line)
+        {
             self.lines.push(line.to_string());
         }
     }
@@ -137,9 +202,28 @@ pub(crate) fn cmdloop(controller: &mut Controller) {
     let mut history = History::load(controller.options.history_file.as_deref());
     let prompt = format!("{}> ", controller.options.prompt);
     let mut queued = Some("status".to_string());
+    let mut editor = if std::io::stdin().is_terminal() {
+        LineEditor::new(&history.lines)
+    } else {
+        None
+    };
     loop {
         let line = match queued.take() {
             Some(line) => line,
+            None if editor.is_some() => {
+                let supervisor = controller.supervisor().ok();
+                let Some(editor) = editor.as_mut() else { break };
+                match editor.read_line(&prompt, supervisor) {
+                    // The editor has ended the line: `do_EOF`'s empty line and the one
+                    // printed after `KeyboardInterrupt` are already on the terminal.
+                    Edited::Interrupted | Edited::Eof => break,
+                    Edited::Line(line) => {
+                        history.record(&line);
+                        editor.remember(&line);
+                        line
+                    }
+                }
+            }
             None => {
                 output::prompt(&prompt);
                 match controller.interrupt.block_on(controller.input.read_line()) {
