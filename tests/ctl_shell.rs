@@ -323,25 +323,28 @@ fn history_file_is_recalled_and_written_as_plain_lines() {
 #[test]
 fn ctrl_c_and_ctrl_d_at_the_prompt_end_the_shell_with_status_0() {
     let daemon = start();
+    // Ctrl-D: both clients, compared.
+    let ended = [expect("supervisor> "), send("\u{4}")];
+    let [real, svc] = both(&daemon, &ended);
+    assert_eq!(
+        after_last_prompt(&svc.output),
+        after_last_prompt(&real.output),
+        "{:?}\n{:?}",
+        real.output,
+        svc.output
+    );
+    // Ctrl-C: svc only. The real supervisorctl gives the same screen and status when the
+    // signal lands, but a SIGINT that arrives between two of Python readline's reads is
+    // only acted on at the next key, so under load it may wait forever.
     let interrupted = [
         expect("supervisor> "),
         send("sto"),
         expect("o"),
         send("\u{3}"),
     ];
-    let ended = [expect("supervisor> "), send("\u{4}")];
-    for steps in [&interrupted[..], &ended[..]] {
-        let [real, svc] = both(&daemon, steps);
-        assert_eq!(
-            after_last_prompt(&svc.output),
-            after_last_prompt(&real.output),
-            "{:?}\n{:?}",
-            real.output,
-            svc.output
-        );
-    }
-    let [real, _] = both(&daemon, &interrupted);
-    assert_eq!(after_last_prompt(&real.output), "sto\n");
+    let session = drive(&daemon, Client::Svc, &interrupted);
+    assert_eq!(session.status, 0, "{:?}", session.output);
+    assert_eq!(after_last_prompt(&session.output), "sto\n");
 }
 
 #[test]
