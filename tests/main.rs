@@ -8,6 +8,7 @@ mod ctl;
 mod ctl_shell;
 mod oracle;
 mod properties;
+mod rpc;
 mod run;
 mod snapshots;
 mod support;
