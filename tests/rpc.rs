@@ -820,10 +820,8 @@ fn group_results_report_each_failure() {
 
 /// supervisord reports the processes that succeed or fail at once in group order, and
 /// `ok` (startsecs=0) is RUNNING as soon as it is spawned: `[ok, missing, quick, slow]`,
-/// which is also the order supervisorctl prints them in. svc treats every start as waited
-/// for and reports the refusals first: `[missing, ok, quick, slow]`.
+/// which is also the order supervisorctl prints them in.
 #[test]
-#[ignore = "svc bug: a group start lists refusals before the processes that started at once"]
 fn group_results_keep_group_order_for_immediate_outcomes() {
     let mut daemon = start(MIXED_GROUP);
     check(
@@ -947,7 +945,6 @@ fn signals_by_name_and_number_and_their_faults() {
 /// calls `signalProcess` for each process that can be signalled and reports each one's
 /// BAD_SIGNAL in the result array (an empty array if none can be signalled).
 #[test]
-#[ignore = "svc bug: a bad signal for a group or for all is one fault, not a BAD_SIGNAL result per process"]
 fn a_bad_signal_for_a_group_is_reported_per_process() {
     let mut daemon = start_programs();
     check(
@@ -1147,12 +1144,9 @@ fn read_tail_and_clear_logs() {
 
 /// supervisord's NO_FILE names the missing file (`NO_FILE: <path>`), and is bare for a log
 /// that is NONE (`NO_FILE: None` would be Python's `None`, which it leaves out); tailing a
-/// log that does not exist is `['', 0, False]`, not a fault. svc names the process for a
-/// NONE log, is bare for a missing file, faults on tailing a NONE log and answers the
-/// requested offset for a missing one. supervisorctl's `tail` of a program with
-/// `stdout_logfile=NONE` shows the difference.
+/// log that does not exist is `['', 0, False]`, not a fault. supervisorctl's `tail` of a
+/// program with `stdout_logfile=NONE` shows these texts.
 #[test]
-#[ignore = "svc bug: NO_FILE texts and tails of missing or NONE logs differ from supervisord"]
 fn missing_and_none_logs_as_supervisord_reports_them() {
     let mut daemon = start_programs();
     std::fs::remove_file(daemon.join("talker.out")).expect("remove talker.out");
@@ -1501,9 +1495,8 @@ fn a_stopping_process() {
 }
 
 /// supervisord's `spawn()` logs `process 'stubborn' already running` (WARN) when asked to
-/// start a process that still has a pid; svc refuses silently.
+/// start a process that still has a pid.
 #[test]
-#[ignore = "svc bug: starting a STOPPING process does not log \"process '<name>' already running\""]
 fn starting_a_stopping_process_logs_already_running() {
     let mut daemon = start(STUBBORN);
     daemon.wait_for_file("stubborn.out", "ready\n");
@@ -1625,7 +1618,7 @@ fn restart_keeps_the_pid_and_starts_again() {
 /// SIGHUP`, and it builds its HTTP servers again, logging `RPC interface 'supervisor'
 /// initialized` and the authentication warning a second time.
 #[test]
-#[ignore = "svc bug: an XML-RPC restart logs \"received SIGHUP indicating restart request\" and not the server lines"]
+#[ignore = "svc bug: a restart does not build the HTTP servers again (no second `RPC interface 'supervisor' initialized`)"]
 fn restart_logs_as_supervisord() {
     let mut daemon = start_programs();
     assert_eq!(show(&daemon, "supervisor.restart()"), "True");
@@ -1769,10 +1762,8 @@ fn malformed_xml_is_400_and_logged() {
 }
 
 /// supervisord logs the request data with Python's `repr` (single quotes), and a call
-/// without a method name as `no method name`; svc quotes with Rust's `{:?}` and calls both
-/// unmarshallable.
+/// without a method name as `no method name`.
 #[test]
-#[ignore = "svc bug: the invalid XML-RPC request lines are not supervisord's (quoting, 'no method name')"]
 fn invalid_requests_are_logged_as_supervisord_logs_them() {
     let mut daemon = start("");
     let reply = exchange(&daemon, "POST", "/RPC2", "garbage");
@@ -1834,9 +1825,8 @@ fn the_http_layer_under_rpc2() {
 }
 
 /// supervisord's default handler answers 400 to anything but GET and HEAD on a path no
-/// other handler claims; svc answers 404 whatever the method.
+/// other handler claims.
 #[test]
-#[ignore = "svc bug: a POST to an unknown path is 404, supervisord answers 400"]
 fn a_post_to_an_unknown_path_is_400() {
     let mut daemon = start("");
     let reply = exchange(&daemon, "POST", "/nosuch", "x");

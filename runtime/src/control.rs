@@ -168,7 +168,11 @@ async fn route(
     }
     match Page::at(path) {
         Some(page) => web::serve(page, request, api).await,
-        None => http::error_response(StatusCode::NOT_FOUND),
+        // supervisord's default (static file) handler: GET and HEAD only.
+        None if matches!(*request.method(), Method::GET | Method::HEAD) => {
+            http::error_response(StatusCode::NOT_FOUND)
+        }
+        None => http::error_response(StatusCode::BAD_REQUEST),
     }
 }
 
@@ -186,15 +190,24 @@ async fn xml_rpc(
         Err(response) => return response,
     };
     let text = String::from_utf8_lossy(&body);
+    let invalid = |why: &str| {
+        main_log.borrow_mut().log(
+            LogLevel::Error,
+            &format!(
+                "XML-RPC request data {} is invalid: {why}",
+                python_repr(&text)
+            ),
+        );
+        http::error_response(StatusCode::BAD_REQUEST)
+    };
     let call = match dxr::MethodCall::from_xml(&text) {
+        Ok(call) if call.name.is_empty() => return invalid("no method name"),
         Ok(call) => call,
-        Err(_) => {
-            main_log.borrow_mut().log(
-                LogLevel::Error,
-                &format!("XML-RPC request data {text:?} is invalid: unmarshallable"),
-            );
-            return http::error_response(StatusCode::BAD_REQUEST);
+        // A well-formed call without <methodName> is what supervisord calls nameless.
+        Err(_) if text.contains("<methodCall") && !text.contains("<methodName") => {
+            return invalid("no method name");
         }
+        Err(_) => return invalid("unmarshallable"),
     };
     let xml = match api.call(&call.name, call.params).await {
         Ok(value) => dxr::MethodResponse { value }.to_xml(),
@@ -210,5 +223,48 @@ async fn xml_rpc(
             response
         }
         Err(_) => http::error_response(StatusCode::INTERNAL_SERVER_ERROR),
+    }
+}
+
+/// Python's `repr()` of a string, as supervisord's log lines show request data.
+fn python_repr(text: &str) -> String {
+    let quote = if text.contains('\'') && !text.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push(quote);
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push(quote);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::python_repr;
+
+    #[test]
+    fn repr_like_python() {
+        assert_eq!(python_repr("garbage"), "'garbage'");
+        assert_eq!(python_repr("it's"), "\"it's\"");
+        assert_eq!(python_repr("a'b\"c"), "'a\\'b\"c'");
+        assert_eq!(python_repr("x\ny\\"), "'x\\ny\\\\'");
+        assert_eq!(python_repr("\u{1}é"), "'\\x01é'");
     }
 }

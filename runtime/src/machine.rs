@@ -236,10 +236,12 @@ impl Machine {
         let mut actions = Vec::new();
         match input {
             Input::Start => {
+                // supervisord's `spawn` refuses (with its warning) a process that has a pid.
                 if matches!(
                     self.state,
                     State::Stopped | State::Exited | State::Fatal | State::Backoff
-                ) {
+                ) || self.pid.is_some()
+                {
                     self.spawn(now, &mut actions);
                 }
             }

@@ -610,8 +610,7 @@ impl Api {
                 params.arity(2, 2)?;
                 let (offset, length) = (params.int(0)?, params.int(1)?);
                 let path = self.update(|s| Ok(s.main_log_path())).await?;
-                let path = path.ok_or_else(|| bare_fault(faults::NO_FILE))?;
-                read_file(&path, offset, length).map(string)
+                read_log(path.as_deref(), offset, length)
             }
             "supervisor.getProcessInfo" => {
                 params.arity(1, 1)?;
@@ -682,10 +681,10 @@ impl Api {
                         .lookup(&name)
                         .ok_or_else(|| fault(faults::BAD_NAME, name.clone()))?;
                     let number = signal_number(&signal)
-                        .ok_or_else(|| fault(faults::BAD_SIGNAL, display_value(&signal)))?;
+                        .ok_or_else(|| fault(faults::BAD_SIGNAL, display_value(&signal)));
                     match target {
                         (_, Some(id)) => {
-                            s.signal_process(id, number)?;
+                            s.signal_process(id, number?)?;
                             Ok(Value::Boolean(true))
                         }
                         (group, None) => Ok(signal_all(s, s.members_by_priority(group), number)),
@@ -702,7 +701,7 @@ impl Api {
                         return Err(fault(faults::BAD_NAME, group));
                     };
                     let number = signal_number(&signal)
-                        .ok_or_else(|| fault(faults::BAD_SIGNAL, display_value(&signal)))?;
+                        .ok_or_else(|| fault(faults::BAD_SIGNAL, display_value(&signal)));
                     Ok(signal_all(s, s.members_by_priority(group_index), number))
                 })
                 .await
@@ -712,7 +711,7 @@ impl Api {
                 let signal = params.values[0].clone();
                 self.update(move |s| {
                     let number = signal_number(&signal)
-                        .ok_or_else(|| fault(faults::BAD_SIGNAL, display_value(&signal)))?;
+                        .ok_or_else(|| fault(faults::BAD_SIGNAL, display_value(&signal)));
                     Ok(signal_all(s, s.all_by_priority(), number))
                 })
                 .await
@@ -723,7 +722,7 @@ impl Api {
                 params.arity(3, 3)?;
                 let stderr = name == "supervisor.readProcessStderrLog";
                 let path = self.log_path(params.string(0)?, stderr).await?;
-                read_file(&path, params.int(1)?, params.int(2)?).map(string)
+                read_log(path.as_deref(), params.int(1)?, params.int(2)?)
             }
             "supervisor.tailProcessStdoutLog"
             | "supervisor.tailProcessLog"
@@ -731,7 +730,14 @@ impl Api {
                 params.arity(3, 3)?;
                 let stderr = name == "supervisor.tailProcessStderrLog";
                 let path = self.log_path(params.string(0)?, stderr).await?;
-                Ok(tail_file(&path, params.int(1)?, params.int(2)?))
+                let (offset, length) = (params.int(1)?, params.int(2)?);
+                Ok(match path.filter(|path| path.exists()) {
+                    Some(path) => tail_file(&path, offset, length),
+                    // supervisord: no log, or a log file that is gone, tails as nothing.
+                    None => {
+                        Value::Array(vec![string(""), Value::Integer(0), Value::Boolean(false)])
+                    }
+                })
             }
             "supervisor.clearLog" => {
                 params.arity(0, 0)?;
@@ -938,8 +944,8 @@ fn config_info(view: &crate::supervisor::ConfigView) -> Value {
 }
 
 /// `signalProcessGroup`/`signalAllProcesses`: the result array over the signallable
-/// processes.
-fn signal_all(supervisor: &mut Supervisor, ids: Vec<usize>, signal: i32) -> Value {
+/// processes; a bad signal is a BAD_SIGNAL result for each of them, as in supervisord.
+fn signal_all(supervisor: &mut Supervisor, ids: Vec<usize>, signal: Result<i32, Fault>) -> Value {
     let mut results = Vec::new();
     for id in ids {
         let view = supervisor.view(id);
@@ -949,12 +955,12 @@ fn signal_all(supervisor: &mut Supervisor, ids: Vec<usize>, signal: i32) -> Valu
         ) {
             continue;
         }
-        let (code, description) = match supervisor.signal_process(id, signal) {
+        let outcome = signal
+            .clone()
+            .and_then(|signal| Ok(supervisor.signal_process(id, signal)?));
+        let (code, description) = match outcome {
             Ok(()) => (faults::SUCCESS, "OK".to_string()),
-            Err(refusal) => {
-                let fault = Fault::from(refusal);
-                (fault.code(), fault.string().to_string())
-            }
+            Err(fault) => (fault.code(), fault.string().to_string()),
         };
         results.push(status(&view, code, description));
     }
@@ -1116,7 +1122,26 @@ impl Api {
                             let fault = Fault::from(refusal);
                             results.push(status(&view, fault.code(), fault.string().to_string()));
                         }
-                        Ok(()) if wait => pending.push(id),
+                        Ok(()) if wait => {
+                            // Done at once (a start with startsecs=0): reported in process
+                            // order with the refusals, as supervisord does.
+                            let now = s.view(id);
+                            let progress = match operation {
+                                Operation::Start => start_progress(&now, &s.namespec(id)),
+                                Operation::Stop => stop_progress(&now),
+                            };
+                            match progress {
+                                Progress::Waiting => pending.push(id),
+                                Progress::Done(Ok(())) => {
+                                    results.push(status(&now, faults::SUCCESS, "OK".into()))
+                                }
+                                Progress::Done(Err(fault)) => results.push(status(
+                                    &now,
+                                    fault.code(),
+                                    fault.string().to_string(),
+                                )),
+                            }
+                        }
                         Ok(()) => results.push(status(&view, faults::SUCCESS, "OK".into())),
                     }
                 }
@@ -1168,19 +1193,22 @@ impl Api {
         Ok(Value::Array(results))
     }
 
-    /// The path of a process's stdout or stderr log.
-    async fn log_path(&self, target: String, stderr: bool) -> Result<std::path::PathBuf, Fault> {
+    /// The path of a process's stdout or stderr log (`None` for `NONE`).
+    async fn log_path(
+        &self,
+        target: String,
+        stderr: bool,
+    ) -> Result<Option<std::path::PathBuf>, Fault> {
         self.update(move |s| {
             let Some((_, Some(id))) = s.lookup(&target) else {
                 return Err(fault(faults::BAD_NAME, target));
             };
             let view = s.view(id);
-            let path = if stderr {
+            Ok(if stderr {
                 view.stderr_logfile
             } else {
                 view.stdout_logfile
-            };
-            path.ok_or_else(|| fault(faults::NO_FILE, target))
+            })
         })
         .await
     }
@@ -1219,6 +1247,18 @@ impl Api {
         }
         Ok(Value::Array(results))
     }
+}
+
+/// `readLog`/`readProcess*Log`: bare NO_FILE without a log, `NO_FILE: <path>` when its file
+/// is gone, else supervisord's `readFile`.
+fn read_log(path: Option<&std::path::Path>, offset: i64, length: i64) -> Result<Value, Fault> {
+    let Some(path) = path else {
+        return Err(bare_fault(faults::NO_FILE));
+    };
+    if !path.exists() {
+        return Err(fault(faults::NO_FILE, path.display().to_string()));
+    }
+    read_file(path, offset, length).map(string)
 }
 
 /// supervisord's `readFile`: negative offset with length 0 is the tail; a non-negative

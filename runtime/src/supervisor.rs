@@ -585,18 +585,7 @@ impl Supervisor {
                     return;
                 }
                 self.log(LogLevel::Warn, "received SIGHUP indicating restart request");
-                match (self.reload)() {
-                    Ok((graph, messages)) => {
-                        self.begin_shutdown(After::Reload(Box::new(graph), messages))
-                    }
-                    Err(diagnostics) => self.log(
-                        LogLevel::Error,
-                        &format!(
-                            "the configuration has errors, so it was not reloaded; everything keeps running as before\n{}",
-                            diagnostics.trim_end()
-                        ),
-                    ),
-                }
+                self.begin_restart();
             }
             libc::SIGUSR2 => {
                 self.log(
@@ -893,9 +882,25 @@ impl Supervisor {
         self.begin_shutdown(After::Exit);
     }
 
-    /// Asks for a restart with the configuration compiled again (`supervisor.restart`).
+    /// Asks for a restart with the configuration compiled again (`supervisor.restart`: no
+    /// signal, so no `received SIGHUP` line).
     pub(crate) fn request_restart(&mut self) {
-        self.handle_signal(libc::SIGHUP);
+        self.begin_restart();
+    }
+
+    /// Compiles the configuration again and, if it compiles, stops everything in order to
+    /// start again from it; a configuration with errors is refused and nothing changes.
+    fn begin_restart(&mut self) {
+        match (self.reload)() {
+            Ok((graph, messages)) => self.begin_shutdown(After::Reload(Box::new(graph), messages)),
+            Err(diagnostics) => self.log(
+                LogLevel::Error,
+                &format!(
+                    "the configuration has errors, so it was not reloaded; everything keeps running as before\n{}",
+                    diagnostics.trim_end()
+                ),
+            ),
+        }
     }
 
     /// supervisord's `split_namespec` and lookup: `(group, Some(process))`, or

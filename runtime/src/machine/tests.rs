@@ -393,11 +393,15 @@ fn start_from_fatal_and_exited() {
 }
 
 #[test]
-fn start_while_running_does_nothing() {
+fn start_while_running_only_warns() {
     let mut h = running(policy());
     h.feed(Input::Start, secs(3));
     assert!(h.states.is_empty());
     assert_eq!(h.machine.pid, Some(101));
+    assert_eq!(
+        h.log,
+        vec![(Level::Warn, "process 'web' already running".to_string())]
+    );
 }
 
 #[test]
