@@ -209,10 +209,7 @@ async fn xml_rpc(
         }
         Err(_) => return invalid("unmarshallable"),
     };
-    let xml = match api.call(&call.name, call.params).await {
-        Ok(value) => dxr::MethodResponse { value }.to_xml(),
-        Err(fault) => dxr::FaultResponse { fault }.to_xml(),
-    };
+    let xml = crate::rpc::response_xml(&api.call(&call.name, call.params).await);
     match xml {
         Ok(xml) => {
             let mut response = Response::new(http::full(xml));
