@@ -13,7 +13,6 @@
 //!
 //! Owns nothing else: which failure a command catches is the command's business.
 
-use std::fmt::Write as _;
 use std::io;
 
 /// Where supervisorctl's traceback ends: a file under Python's library directory and a line.
@@ -213,35 +212,7 @@ fn strerror(errno: i32) -> String {
     }
 }
 
-/// Python's `repr()` of a `str`: single quotes unless the text has a `'` and no `"`,
-/// backslash escapes for the quote, `\\`, `\n`, `\r`, `\t` and other control characters.
-pub(crate) fn py_repr(text: &str) -> String {
-    let quote = if text.contains('\'') && !text.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push(quote);
-    for ch in text.chars() {
-        match ch {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            ch if ch == quote => {
-                out.push('\\');
-                out.push(ch);
-            }
-            ch if (ch as u32) < 0x20 || (0x7f..0xa0).contains(&(ch as u32)) => {
-                let _ = write!(out, "\\x{:02x}", ch as u32);
-            }
-            ch => out.push(ch),
-        }
-    }
-    out.push(quote);
-    out
-}
+pub(crate) use svc_schema::python::repr as py_repr;
 
 #[cfg(test)]
 mod tests {

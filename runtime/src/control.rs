@@ -195,7 +195,7 @@ async fn xml_rpc(
             LogLevel::Error,
             &format!(
                 "XML-RPC request data {} is invalid: {why}",
-                python_repr(&text)
+                svc_schema::python::repr(&text)
             ),
         );
         http::error_response(StatusCode::BAD_REQUEST)
@@ -220,48 +220,5 @@ async fn xml_rpc(
             response
         }
         Err(_) => http::error_response(StatusCode::INTERNAL_SERVER_ERROR),
-    }
-}
-
-/// Python's `repr()` of a string, as supervisord's log lines show request data.
-fn python_repr(text: &str) -> String {
-    let quote = if text.contains('\'') && !text.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push(quote);
-    for c in text.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c == quote => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push(quote);
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::python_repr;
-
-    #[test]
-    fn repr_like_python() {
-        assert_eq!(python_repr("garbage"), "'garbage'");
-        assert_eq!(python_repr("it's"), "\"it's\"");
-        assert_eq!(python_repr("a'b\"c"), "'a\\'b\"c'");
-        assert_eq!(python_repr("x\ny\\"), "'x\\ny\\\\'");
-        assert_eq!(python_repr("\u{1}é"), "'\\x01é'");
     }
 }

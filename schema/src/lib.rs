@@ -2,9 +2,10 @@
 //!
 //! This crate owns the types that cross every boundary of svc: the compiler produces a
 //! [`Graph`], `svc check --emit graph` prints it as JSON, the runtime executes it and a reload
-//! diffs two of them. It deliberately owns no behaviour — no I/O, no validation — with one
-//! exception: [`shlex::split`], the pure function that gives `command` its meaning (argv), which
-//! both the compiler (lints) and the runtime (spawn) need.
+//! diffs two of them. It deliberately owns no behaviour — no I/O, no validation — with two
+//! exceptions, pure functions every other crate needs to match supervisord: [`shlex::split`],
+//! which gives `command` its meaning (argv), and [`python::repr`], how supervisord shows a
+//! value in its messages.
 //!
 //! Invariants:
 //! - A `Graph` is *semantic*: it holds values only. Where a value came from (file, byte span)
@@ -16,6 +17,7 @@
 #![warn(missing_docs, missing_debug_implementations)]
 
 mod graph;
+pub mod python;
 pub mod shlex;
 mod span;
 

@@ -293,8 +293,8 @@ pub fn format<'f>(
 fn convert(value: &NameValue, conversion: char, spec: &Spec) -> Result<String, String> {
     match (value, conversion) {
         (NameValue::Str(s), 's') => Ok(pad_text(s, spec)),
-        (NameValue::Str(s), 'r') => Ok(pad_text(&python_repr(s, false), spec)),
-        (NameValue::Str(s), 'a') => Ok(pad_text(&python_repr(s, true), spec)),
+        (NameValue::Str(s), 'r') => Ok(pad_text(&svc_schema::python::repr(s), spec)),
+        (NameValue::Str(s), 'a') => Ok(pad_text(&svc_schema::python::ascii(s), spec)),
         (NameValue::Int(n), 's' | 'r' | 'a') => Ok(pad_text(&n.to_string(), spec)),
         (NameValue::Str(s), 'c') => {
             let mut chars = s.chars();
@@ -442,45 +442,6 @@ fn general_form(magnitude: f64, precision: usize, alternate: bool) -> String {
         text = number + &exponent_part;
     }
     text
-}
-
-/// Python's `repr()` of a string (`ascii()` when `ascii_only`).
-fn python_repr(text: &str, ascii_only: bool) -> String {
-    let quote = if text.contains('\'') && !text.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
-    let mut out = String::new();
-    out.push(quote);
-    for c in text.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c == quote => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32))
-            }
-            c if ascii_only && (c as u32) > 0x7f => {
-                let code = c as u32;
-                if code <= 0xff {
-                    out.push_str(&format!("\\x{code:02x}"));
-                } else if code <= 0xffff {
-                    out.push_str(&format!("\\u{code:04x}"));
-                } else {
-                    out.push_str(&format!("\\U{code:08x}"));
-                }
-            }
-            c => out.push(c),
-        }
-    }
-    out.push(quote);
-    out
 }
 
 #[cfg(test)]
