@@ -181,6 +181,11 @@ pub fn level_tag(level: LogLevel) -> &'static str {
     }
 }
 
+/// English month abbreviations, as C's and Python's time formatting write them.
+pub(crate) const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
 /// Local time as `YYYY-MM-DD HH:MM:SS,mmm` (milliseconds truncated), supervisord's asctime.
 pub fn timestamp(now: std::time::SystemTime) -> String {
     let since = now

@@ -273,9 +273,6 @@ impl Follower {
 /// are shown as 1970.
 pub(crate) fn http_date(time: SystemTime) -> String {
     const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
     let seconds = time
         .duration_since(UNIX_EPOCH)
         .map_or(0, |since| since.as_secs());
@@ -285,7 +282,7 @@ pub(crate) fn http_date(time: SystemTime) -> String {
     format!(
         "{}, {day:02} {} {year} {:02}:{:02}:{:02} GMT",
         WEEKDAYS[(days % 7) as usize],
-        MONTHS[(month - 1) as usize],
+        crate::logs::MONTHS[(month - 1) as usize],
         rest / 3600,
         rest % 3600 / 60,
         rest % 60

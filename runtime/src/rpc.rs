@@ -388,9 +388,6 @@ fn timedelta(seconds: i64) -> String {
 
 /// Local time as `strftime('%b %d %I:%M %p')`: `Nov 21 06:29 PM`.
 fn stop_time(epoch: i32) -> String {
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
     let seconds = libc::time_t::from(epoch);
     // SAFETY: localtime_r writes into the zeroed struct we own.
     let mut tm: libc::tm = unsafe { std::mem::zeroed() };
@@ -401,7 +398,7 @@ fn stop_time(epoch: i32) -> String {
     };
     format!(
         "{} {:02} {:02}:{:02} {}",
-        MONTHS[usize::try_from(tm.tm_mon).unwrap_or(0) % 12],
+        crate::logs::MONTHS[usize::try_from(tm.tm_mon).unwrap_or(0) % 12],
         tm.tm_mday,
         hour12,
         tm.tm_min,

@@ -336,21 +336,6 @@ impl Supervisor {
         group
     }
 
-    /// supervisord's group comparison: same settings and same processes.
-    fn same_group(&self, state: &GroupState, new: &Group) -> bool {
-        let current = &state.config;
-        current.kind == new.kind
-            && current.priority == new.priority
-            && current.pool == new.pool
-            && current.fcgi_socket == new.fcgi_socket
-            && state.members.len() == new.processes.len()
-            && state
-                .members
-                .iter()
-                .zip(&new.processes)
-                .all(|(&id, process)| self.procs[id].config == *process)
-    }
-
     /// The control plane's handle.
     pub(crate) fn handle(&self) -> Handle {
         self.handle.clone()
@@ -833,6 +818,16 @@ fn group_changes(old: &Group, new: &Group) -> Vec<String> {
             changes.push(format!("{}: removed", process.name));
         }
     }
+    // supervisord compares the process lists in order.
+    if changes.is_empty()
+        && old
+            .processes
+            .iter()
+            .zip(&new.processes)
+            .any(|(a, b)| a.name != b.name)
+    {
+        changes.push("processes: order".to_string());
+    }
     changes
 }
 
@@ -1179,25 +1174,9 @@ impl Supervisor {
     /// `reloadConfig`: reads the configuration again and compares its groups with the
     /// running ones; nothing is applied. Returns the added, changed and removed group names.
     pub(crate) fn reload_config(&mut self) -> Result<[Vec<String>; 3], Refusal> {
-        let (graph, _) = (self.reload)()
-            .map_err(|text| Refusal::new(crate::rpc::faults::CANT_REREAD, text.trim_end()))?;
-        let mut added = Vec::new();
-        let mut changed = Vec::new();
-        for group in &graph.groups {
-            match self.groups.iter().find(|g| g.name == group.name) {
-                None => added.push(group.name.clone()),
-                Some(state) if !self.same_group(state, group) => changed.push(group.name.clone()),
-                Some(_) => {}
-            }
-        }
-        let removed = self
-            .groups
-            .iter()
-            .filter(|g| !graph.groups.iter().any(|new| new.name == g.name))
-            .map(|g| g.name.clone())
-            .collect();
-        self.configured = Some(graph.groups);
-        Ok([added, changed, removed])
+        let plan = self.update_plan()?;
+        let changed = plan.changed.into_iter().map(|(group, _)| group).collect();
+        Ok([plan.added, changed, plan.removed])
     }
 
     /// Beyond supervisord (`svc.updatePlan`): what `update` would do with the configuration

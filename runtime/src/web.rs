@@ -600,9 +600,6 @@ pub(crate) fn html_escape(text: &str) -> String {
 /// Python's `time.ctime()` in local time: `Sat Nov 21 21:07:20 2026`.
 fn ctime(time: SystemTime) -> String {
     const DAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
     let seconds = time
         .duration_since(UNIX_EPOCH)
         .map_or(0, |since| since.as_secs());
@@ -616,7 +613,7 @@ fn ctime(time: SystemTime) -> String {
     format!(
         "{} {} {:>2} {:02}:{:02}:{:02} {}",
         DAYS[index(tm.tm_wday, 7)],
-        MONTHS[index(tm.tm_mon, 12)],
+        crate::logs::MONTHS[index(tm.tm_mon, 12)],
         tm.tm_mday,
         tm.tm_hour,
         tm.tm_min,
