@@ -28,96 +28,37 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::net::UnixStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 const PROGRAMS: usize = 1000;
 const WARMUP: usize = 5;
 const SAMPLES: usize = 50;
 
-#[derive(Clone, Copy, PartialEq)]
-enum Daemon {
-    Svc,
-    Supervisord,
-}
+mod common;
 
-impl Daemon {
-    fn name(self) -> &'static str {
-        match self {
-            Daemon::Svc => "svc",
-            Daemon::Supervisord => "supervisord",
-        }
-    }
-}
+use common::{Daemon, Running};
 
-fn supervisord_path() -> PathBuf {
-    if let Some(path) = std::env::var_os("SVC_SUPERVISORD") {
-        return PathBuf::from(path);
-    }
-    let output = Command::new("python3")
-        .args(["-c", "import sys; print(sys.executable)"])
-        .output()
-        .expect("python3 runs");
-    let python = String::from_utf8_lossy(&output.stdout).trim().to_string();
-    Path::new(&python)
-        .parent()
-        .expect("python3 has a directory")
-        .join("supervisord")
-}
-
-/// A daemon serving XML-RPC on `supervisor.sock` in a temporary directory.
-struct Running {
-    child: Child,
-    dir: tempfile::TempDir,
+/// The sections of the benchmarked configuration: the socket and 1,000 programs.
+fn sections() -> String {
+    let programs: String = (0..PROGRAMS)
+        .map(|n| {
+            format!(
+                "[program:p{n}]\ncommand=/bin/sleep 100000\nstartsecs=0\n\
+                 stdout_logfile=NONE\nstderr_logfile=NONE\n"
+            )
+        })
+        .collect();
+    format!(
+        "[unix_http_server]\n\
+         file=%(here)s/supervisor.sock\n\
+         [rpcinterface:supervisor]\n\
+         supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\
+         {programs}"
+    )
 }
 
 impl Running {
-    fn start(daemon: Daemon) -> Running {
-        let dir = tempfile::tempdir().expect("temporary directory");
-        let programs: String = (0..PROGRAMS)
-            .map(|n| {
-                format!(
-                    "[program:p{n}]\ncommand=/bin/sleep 100000\nstartsecs=0\n\
-                     stdout_logfile=NONE\nstderr_logfile=NONE\n"
-                )
-            })
-            .collect();
-        let config = format!(
-            "[supervisord]\n\
-             logfile=%(here)s/main.log\n\
-             pidfile=%(here)s/daemon.pid\n\
-             childlogdir=%(here)s\n\
-             nodaemon=true\n\
-             silent=true\n\
-             minfds=8192\n\
-             [unix_http_server]\n\
-             file=%(here)s/supervisor.sock\n\
-             [rpcinterface:supervisor]\n\
-             supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\
-             {programs}"
-        );
-        let path = dir.path().join("supervisord.conf");
-        std::fs::write(&path, config).expect("write the configuration");
-        let mut command = match daemon {
-            Daemon::Svc => {
-                let mut command = Command::new(env!("CARGO_BIN_EXE_svc"));
-                command.arg("run");
-                command
-            }
-            Daemon::Supervisord => Command::new(supervisord_path()),
-        };
-        let child = command
-            .arg("-c")
-            .arg(&path)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start the daemon");
-        Running { child, dir }
-    }
-
     fn socket(&self) -> PathBuf {
         self.dir.path().join("supervisor.sock")
     }
@@ -168,23 +109,6 @@ impl Running {
             .read_exact(&mut response)
             .map_err(|error| error.to_string())?;
         String::from_utf8(response).map_err(|error| error.to_string())
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        // SAFETY: kill(2) on our own child; harmless if it already exited.
-        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            if matches!(self.child.try_wait(), Ok(Some(_))) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        // SAFETY: as above.
-        unsafe { libc::kill(self.child.id() as i32, libc::SIGKILL) };
-        let _ = self.child.wait();
     }
 }
 
@@ -260,7 +184,7 @@ struct Measured {
 }
 
 fn measure(daemon: Daemon) -> Measured {
-    let running = Running::start(daemon);
+    let running = Running::start(daemon, &sections());
     let ready = wait_all_running(&running, daemon);
     eprintln!(
         "{}: {PROGRAMS} programs RUNNING after {:.1} s",
@@ -294,10 +218,7 @@ fn main() {
     if filter.is_some_and(|f| !"rpc".contains(f.as_str())) {
         return;
     }
-    let daemons: Vec<Daemon> = match std::env::var("SVC_BENCH_ONLY").as_deref() {
-        Ok("svc") => vec![Daemon::Svc],
-        _ => vec![Daemon::Svc, Daemon::Supervisord],
-    };
+    let daemons = Daemon::selected();
     let measured: Vec<Measured> = daemons
         .iter()
         .map(|&daemon| {

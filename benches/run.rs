@@ -29,84 +29,19 @@
 //! than spinning, so that it does not take the CPU the daemon and the new child need. Nothing is asserted
 //! about the times (STYLE.md: measure with benchmarks, never assert timings).
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 const RESPAWNS: usize = 10;
 const PROGRAMS: usize = 1000;
 const CAPTURE_BYTES: u64 = 1 << 30;
 
-#[derive(Clone, Copy, PartialEq)]
-enum Daemon {
-    Svc,
-    Supervisord,
-}
+mod common;
 
-impl Daemon {
-    fn name(self) -> &'static str {
-        match self {
-            Daemon::Svc => "svc",
-            Daemon::Supervisord => "supervisord",
-        }
-    }
-}
-
-fn supervisord_path() -> PathBuf {
-    if let Some(path) = std::env::var_os("SVC_SUPERVISORD") {
-        return PathBuf::from(path);
-    }
-    let output = Command::new("python3")
-        .args(["-c", "import sys; print(sys.executable)"])
-        .output()
-        .expect("python3 runs");
-    let python = String::from_utf8_lossy(&output.stdout).trim().to_string();
-    Path::new(&python)
-        .parent()
-        .expect("python3 has a directory")
-        .join("supervisord")
-}
-
-/// A daemon running a configuration in a temporary directory.
-struct Running {
-    child: Child,
-    dir: tempfile::TempDir,
-}
+use common::{Daemon, Running};
 
 impl Running {
-    fn start(daemon: Daemon, programs: &str) -> Running {
-        let dir = tempfile::tempdir().expect("temporary directory");
-        let config = format!(
-            "[supervisord]\n\
-             logfile=%(here)s/main.log\n\
-             pidfile=%(here)s/daemon.pid\n\
-             childlogdir=%(here)s\n\
-             nodaemon=true\n\
-             silent=true\n\
-             minfds=8192\n\
-             {programs}"
-        );
-        let path = dir.path().join("supervisord.conf");
-        std::fs::write(&path, config).expect("write the configuration");
-        let mut command = match daemon {
-            Daemon::Svc => {
-                let mut command = Command::new(env!("CARGO_BIN_EXE_svc"));
-                command.arg("run");
-                command
-            }
-            Daemon::Supervisord => Command::new(supervisord_path()),
-        };
-        let child = command
-            .arg("-c")
-            .arg(&path)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start the daemon");
-        Running { child, dir }
-    }
-
     fn pid(&self) -> u32 {
         self.child.id()
     }
@@ -171,14 +106,6 @@ impl Running {
         unsafe { libc::kill(self.pid() as i32, libc::SIGTERM) };
         let _ = self.child.wait();
         started.elapsed()
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        // SAFETY: kill(2) on our own child; harmless if it already exited.
-        unsafe { libc::kill(self.child.id() as i32, libc::SIGKILL) };
-        let _ = self.child.wait();
     }
 }
 
@@ -360,10 +287,7 @@ fn main() {
     if filter.is_some_and(|f| !"run".contains(f.as_str())) {
         return;
     }
-    let daemons: Vec<Daemon> = match std::env::var("SVC_BENCH_ONLY").as_deref() {
-        Ok("svc") => vec![Daemon::Svc],
-        _ => vec![Daemon::Svc, Daemon::Supervisord],
-    };
+    let daemons = Daemon::selected();
     let mut rows: Vec<(String, Vec<String>, &str)> = Vec::new();
     let mut respawns = Vec::new();
     let mut fleets = Vec::new();
