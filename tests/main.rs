@@ -6,6 +6,7 @@
 mod check_cli;
 mod ctl;
 mod ctl_shell;
+mod events;
 mod oracle;
 mod properties;
 mod rpc;

@@ -60,6 +60,23 @@ const INTENTIONAL_DIFFERENCES: &[Intentional] = &[
         svc_exit: 1,
         why: "svc::group::duplicate_process_name: supervisord silently drops one process",
     },
+    // shutdown_on and shutdown_exitcode are svc's own keys; supervisord ignores them (and
+    // so their errors).
+    Intentional {
+        label: "fixtures/value/invalid_shutdown_on.conf",
+        svc_exit: 1,
+        why: "svc::value::invalid_shutdown_on: an svc-only key that supervisord ignores",
+    },
+    Intentional {
+        label: "fixtures/value/invalid_shutdown_exitcode.conf",
+        svc_exit: 1,
+        why: "svc::value::invalid_shutdown_exitcode: an svc-only key that supervisord ignores",
+    },
+    Intentional {
+        label: "fixtures/program/shutdown_exitcode_without_shutdown_on.conf",
+        svc_exit: 1,
+        why: "svc::program::shutdown_exitcode_without_shutdown_on: svc-only keys that supervisord ignores",
+    },
 ];
 
 fn intentional(label: &str) -> Option<&'static Intentional> {

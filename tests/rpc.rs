@@ -13,8 +13,7 @@
 //! With `SVC_REFERENCE_SUPERVISORD` set, every test passes against supervisord except
 //! those that check where svc differs on purpose:
 //! - `introspection_and_identity` and `every_served_method_is_exercised` (svc serves
-//!   `svc.updatePlan`, and not yet `supervisor.sendRemoteCommEvent`, which comes with
-//!   events);
+//!   `svc.updatePlan`);
 //! - `wrong_types_are_incorrect_parameters` (supervisord answers HTTP 500 after an internal
 //!   `TypeError`/`ValueError` it did not expect; svc answers the fault);
 //! - `a_huge_body_is_413` (supervisord reads any body, however large).
@@ -31,7 +30,7 @@ use crate::support::CLEAN_ENV;
 use crate::support::daemon::{DEADLINE, Daemon, SIGKILL, SIGTERM, Setup, send_signal};
 
 /// The sections that give a daemon its unix socket.
-const UNIX_SERVER: &str = "[unix_http_server]\nfile=%(here)s/supervisor.sock\n\
+pub(crate) const UNIX_SERVER: &str = "[unix_http_server]\nfile=%(here)s/supervisor.sock\n\
      [rpcinterface:supervisor]\n\
      supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n";
 
@@ -161,7 +160,7 @@ fn start_programs() -> Daemon {
 }
 
 /// Evaluates each expression in one Python process, in order, and returns what each shows.
-fn evaluate(daemon: &Daemon, expressions: &[&str]) -> Vec<String> {
+pub(crate) fn evaluate(daemon: &Daemon, expressions: &[&str]) -> Vec<String> {
     let input: String = expressions
         .iter()
         .map(|expression| format!("{}\n", serde_json::Value::from(*expression)))
@@ -216,7 +215,7 @@ fn evaluate(daemon: &Daemon, expressions: &[&str]) -> Vec<String> {
 
 /// Evaluates every case's expression (in order, one Python process) and fails with every
 /// mismatch at once.
-fn check(daemon: &Daemon, cases: &[(&str, &str)]) {
+pub(crate) fn check(daemon: &Daemon, cases: &[(&str, &str)]) {
     let expressions: Vec<&str> = cases.iter().map(|(expression, _)| *expression).collect();
     let shown = evaluate(daemon, &expressions);
     let mismatches: Vec<String> = cases
@@ -238,7 +237,7 @@ fn check(daemon: &Daemon, cases: &[(&str, &str)]) {
 }
 
 /// Evaluates one expression.
-fn show(daemon: &Daemon, expression: &str) -> String {
+pub(crate) fn show(daemon: &Daemon, expression: &str) -> String {
     evaluate(daemon, &[expression]).remove(0)
 }
 
@@ -247,8 +246,7 @@ const UNKNOWN: &str = "Fault(1, 'UNKNOWN_METHOD')";
 const SHUTDOWN: &str = "Fault(6, 'SHUTDOWN_STATE')";
 const BAD_ARGUMENTS: &str = "Fault(3, 'BAD_ARGUMENTS')";
 
-/// What `system.listMethods` returns: supervisord's methods (without
-/// `supervisor.sendRemoteCommEvent`, which comes with events) and `svc.updatePlan`.
+/// What `system.listMethods` returns: supervisord's methods and `svc.updatePlan`.
 const SERVED: &str = "['supervisor.addProcessGroup', 'supervisor.clearAllProcessLogs', \
      'supervisor.clearLog', 'supervisor.clearProcessLog', 'supervisor.clearProcessLogs', \
      'supervisor.getAPIVersion', 'supervisor.getAllConfigInfo', 'supervisor.getAllProcessInfo', \
@@ -257,7 +255,8 @@ const SERVED: &str = "['supervisor.addProcessGroup', 'supervisor.clearAllProcess
      'supervisor.readLog', 'supervisor.readMainLog', 'supervisor.readProcessLog', \
      'supervisor.readProcessStderrLog', 'supervisor.readProcessStdoutLog', \
      'supervisor.reloadConfig', 'supervisor.removeProcessGroup', 'supervisor.restart', \
-     'supervisor.sendProcessStdin', 'supervisor.shutdown', 'supervisor.signalAllProcesses', \
+     'supervisor.sendProcessStdin', 'supervisor.sendRemoteCommEvent', 'supervisor.shutdown', \
+     'supervisor.signalAllProcesses', \
      'supervisor.signalProcess', 'supervisor.signalProcessGroup', \
      'supervisor.startAllProcesses', 'supervisor.startProcess', 'supervisor.startProcessGroup', \
      'supervisor.stopAllProcesses', 'supervisor.stopProcess', 'supervisor.stopProcessGroup', \
@@ -365,7 +364,7 @@ fn unknown_methods_and_wrong_arity() {
                  'supervisor.readMainLog', 'supervisor.readProcessLog', \
                  'supervisor.readProcessStderrLog', 'supervisor.readProcessStdoutLog', \
                  'supervisor.removeProcessGroup', 'supervisor.sendProcessStdin', \
-                 'supervisor.signalAllProcesses', 'supervisor.signalProcess', \
+                 'supervisor.sendRemoteCommEvent', 'supervisor.signalAllProcesses', 'supervisor.signalProcess', \
                  'supervisor.signalProcessGroup', 'supervisor.startProcess', \
                  'supervisor.startProcessGroup', 'supervisor.stopProcess', \
                  'supervisor.stopProcessGroup', 'supervisor.tailProcessLog', \
@@ -1194,6 +1193,10 @@ fn send_process_stdin() {
         &daemon,
         &[
             (r"supervisor.sendProcessStdin('echo', 'hello\n')", "True"),
+            // With no listener the event goes nowhere; any values are taken (`%s`).
+            ("supervisor.sendRemoteCommEvent('note', 'hello')", "True"),
+            ("supervisor.sendRemoteCommEvent(5, True)", "True"),
+            ("supervisor.sendRemoteCommEvent('note')", INCORRECT),
             (
                 r"supervisor.sendProcessStdin('echo', Binary(b'bytes\n'))",
                 "True",

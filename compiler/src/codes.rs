@@ -95,11 +95,14 @@ codes! {
     VALUE_INVALID_PORT = "svc::value::invalid_port", Error, "A port is not an integer in 1-65535.";
     VALUE_INVALID_NAME = "svc::value::invalid_name", Error, "A program, group or process name contains a space, ':' or '/'.";
     VALUE_INVALID_OWNER = "svc::value::invalid_owner", Error, "An owner is not user or user:group.";
+    VALUE_INVALID_SHUTDOWN_ON = "svc::value::invalid_shutdown_on", Error, "shutdown_on (svc only) is not fatal or unexpected.";
+    VALUE_INVALID_SHUTDOWN_EXITCODE = "svc::value::invalid_shutdown_exitcode", Error, "shutdown_exitcode (svc only) is not an integer 0-255.";
 
     // Sections and their required keys.
     SUPERVISORD_MISSING_SECTION = "svc::supervisord::missing_section", Error, "The configuration has no [supervisord] section.";
     PROGRAM_MISSING_COMMAND = "svc::program::missing_command", Error, "A program has no command=.";
     PROGRAM_STOPASGROUP_WITHOUT_KILLASGROUP = "svc::program::stopasgroup_without_killasgroup", Error, "stopasgroup=true with killasgroup=false.";
+    PROGRAM_SHUTDOWN_EXITCODE_WITHOUT_SHUTDOWN_ON = "svc::program::shutdown_exitcode_without_shutdown_on", Error, "shutdown_exitcode (svc only) is set but shutdown_on is not, so it would never be used.";
     NUMPROCS_MISSING_PROCESS_NUM = "svc::numprocs::missing_process_num", Error, "numprocs > 1 but process_name does not contain %(process_num).";
     GROUP_UNKNOWN_PROGRAM = "svc::group::unknown_program", Error, "[group:x] programs= names a program that does not exist.";
     GROUP_AMBIGUOUS_PROGRAM = "svc::group::ambiguous_program", Error, "[group:x] programs= names both a [program:x] and a [fcgi-program:x].";

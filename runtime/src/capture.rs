@@ -9,6 +9,12 @@
 //!
 //! A pipe that fills up (a read returns a full pipe buffer) is grown to 1 MiB once, so a
 //! chatty child is served in fewer, larger moves; quiet pipes keep the kernel's 64 KiB.
+//!
+//! Events ([`Tap`]): a listener's stdout is also fed to its protocol parser on the bus; other
+//! output publishes `PROCESS_LOG_*` when `*_events_enabled` is set (and a pool listens), and
+//! with `*_capture_maxbytes` it is scanned for supervisord's capture-mode tokens: what lies
+//! between `<!--XSUPERVISOR:BEGIN-->` and `<!--XSUPERVISOR:END-->` goes to a bounded buffer
+//! instead of the log and is published as one `PROCESS_COMMUNICATION_*` event.
 
 use std::cell::RefCell;
 use std::fs::File;
@@ -20,6 +26,7 @@ use std::rc::Rc;
 use smol::Async;
 use svc_schema::LogLevel;
 
+use crate::events::{Kind, SharedBus, output_text};
 use crate::logs::{MainLog, RotatingFile, strip_ansi, syslog};
 
 /// Bytes read from a pipe at once (supervisord reads `2 << 16`).
@@ -46,6 +53,97 @@ pub struct Capture {
     strip_ansi: bool,
     syslog: bool,
     main_log: Rc<RefCell<MainLog>>,
+    tap: Option<Tap>,
+}
+
+/// What must see a stream's bytes besides its log: the event system.
+#[derive(Debug)]
+pub struct Tap {
+    bus: SharedBus,
+    /// The process's id in the supervisor (listeners are known by it).
+    id: usize,
+    group: String,
+    /// The pid of the running child (0 before the first spawn), for payloads.
+    pid: i32,
+    role: Role,
+}
+
+#[derive(Debug)]
+enum Role {
+    /// An event listener's stdout: the protocol channel.
+    Listener,
+    /// Ordinary output.
+    Output {
+        events_enabled: bool,
+        capture: Option<CaptureMode>,
+    },
+}
+
+/// supervisord's capture mode on one stream.
+#[derive(Debug)]
+struct CaptureMode {
+    maxbytes: usize,
+    /// Between a BEGIN and an END token.
+    active: bool,
+    /// Bytes not yet known not to start a token (supervisord's `output_buffer`).
+    pending: Vec<u8>,
+    /// What was captured so far (supervisord's `BoundIO`).
+    captured: Vec<u8>,
+}
+
+const BEGIN_TOKEN: &[u8] = b"<!--XSUPERVISOR:BEGIN-->";
+const END_TOKEN: &[u8] = b"<!--XSUPERVISOR:END-->";
+
+impl Tap {
+    /// A listener's stdout.
+    pub fn listener(bus: SharedBus, id: usize, group: String) -> Tap {
+        Tap {
+            bus,
+            id,
+            group,
+            pid: 0,
+            role: Role::Listener,
+        }
+    }
+
+    /// Ordinary output with `*_events_enabled` and `*_capture_maxbytes`; `None` when neither
+    /// is set (nothing but the log needs the bytes).
+    pub fn output(
+        bus: SharedBus,
+        id: usize,
+        group: String,
+        events_enabled: bool,
+        capture_maxbytes: i64,
+    ) -> Option<Tap> {
+        let capture = usize::try_from(capture_maxbytes)
+            .ok()
+            .filter(|&maxbytes| maxbytes > 0)
+            .map(|maxbytes| CaptureMode {
+                maxbytes,
+                active: false,
+                pending: Vec::new(),
+                captured: Vec::new(),
+            });
+        (events_enabled || capture.is_some()).then_some(Tap {
+            bus,
+            id,
+            group,
+            pid: 0,
+            role: Role::Output {
+                events_enabled,
+                capture,
+            },
+        })
+    }
+}
+
+/// medusa's `find_prefix_at_end`: the length of the longest proper prefix of `token` that
+/// `data` ends with.
+fn prefix_at_end(data: &[u8], token: &[u8]) -> usize {
+    (1..token.len())
+        .rev()
+        .find(|&length| data.ends_with(&token[..length]))
+        .unwrap_or(0)
 }
 
 impl Capture {
@@ -65,18 +163,160 @@ impl Capture {
             strip_ansi,
             syslog,
             main_log,
+            tap: None,
+        }
+    }
+
+    /// Lets the event system see this stream.
+    pub fn with_tap(mut self, tap: Option<Tap>) -> Capture {
+        self.tap = tap;
+        self
+    }
+
+    /// The pid of the child now writing to this stream (for event payloads).
+    pub fn set_pid(&mut self, pid: i32) {
+        if let Some(tap) = &mut self.tap {
+            tap.pid = pid;
         }
     }
 
     /// Handles one chunk of output.
     pub fn write(&mut self, data: &[u8]) {
+        match self.tap.as_ref().map(|tap| &tap.role) {
+            None | Some(Role::Output { capture: None, .. }) => self.record(data),
+            Some(Role::Listener) => self.record_listener(data),
+            Some(Role::Output {
+                capture: Some(_), ..
+            }) => {
+                if let Some(mode) = self.capture_mode() {
+                    mode.pending.extend_from_slice(data);
+                }
+                self.scan_tokens();
+            }
+        }
+    }
+
+    fn capture_mode(&mut self) -> Option<&mut CaptureMode> {
+        match &mut self.tap {
+            Some(Tap {
+                role:
+                    Role::Output {
+                        capture: Some(mode),
+                        ..
+                    },
+                ..
+            }) => Some(mode),
+            _ => None,
+        }
+    }
+
+    /// supervisord's `record_output`: logs what cannot be part of a token and switches
+    /// capture mode on and off at the tokens.
+    fn scan_tokens(&mut self) {
+        loop {
+            let Some(mode) = self.capture_mode() else {
+                return;
+            };
+            let token = if mode.active { END_TOKEN } else { BEGIN_TOKEN };
+            if mode.pending.len() <= token.len() {
+                return;
+            }
+            let data = std::mem::take(&mut mode.pending);
+            match data.windows(token.len()).position(|window| window == token) {
+                None => {
+                    let keep = prefix_at_end(&data, token);
+                    let (now, later) = data.split_at(data.len() - keep);
+                    mode.pending = later.to_vec();
+                    self.record(now);
+                    return;
+                }
+                Some(at) => {
+                    mode.pending = data[at + token.len()..].to_vec();
+                    self.record(&data[..at]);
+                    self.toggle_capture();
+                }
+            }
+        }
+    }
+
+    /// Enters or leaves capture mode; leaving publishes what was captured.
+    fn toggle_capture(&mut self) {
+        let Some(tap) = &mut self.tap else {
+            return;
+        };
+        let Role::Output {
+            capture: Some(mode),
+            ..
+        } = &mut tap.role
+        else {
+            return;
+        };
+        mode.active = !mode.active;
+        if mode.active {
+            return;
+        }
+        let captured = std::mem::take(&mut mode.captured);
+        let (kind, _) = Kind::of_channel(self.channel);
+        let (name, group, pid) = (&self.name, &tap.group, tap.pid);
+        tap.bus.borrow_mut().publish(kind, || {
+            format!(
+                "processname:{name} groupname:{group} pid:{pid}\n{}",
+                output_text(&captured)
+            )
+        });
+        self.main_log.borrow_mut().log(
+            LogLevel::Debug,
+            &format!(
+                "{} {} emitted a comm event",
+                svc_schema::python::repr(&self.name),
+                self.channel
+            ),
+        );
+    }
+
+    /// At EOF: what was held back in case it started a token is logged.
+    fn finish(&mut self) {
+        if let Some(mode) = self.capture_mode()
+            && !mode.pending.is_empty()
+        {
+            let pending = std::mem::take(&mut mode.pending);
+            self.record(&pending);
+        }
+    }
+
+    /// A listener's stdout: logged as written, then read as protocol.
+    fn record_listener(&mut self, data: &[u8]) {
+        if data.is_empty() {
+            return;
+        }
         let stripped;
-        let data = if self.strip_ansi {
+        let logged = if self.strip_ansi {
             stripped = strip_ansi(data);
             &stripped[..]
         } else {
             data
         };
+        self.write_file(logged);
+        {
+            let mut main_log = self.main_log.borrow_mut();
+            if main_log.enabled(LogLevel::Debug) {
+                main_log.log(
+                    LogLevel::Debug,
+                    &format!(
+                        "{} {} output:\n{}",
+                        svc_schema::python::repr(&self.name),
+                        self.channel,
+                        svc_schema::python::bytes_repr(data)
+                    ),
+                );
+            }
+        }
+        if let Some(tap) = &self.tap {
+            tap.bus.borrow_mut().listener_output(tap.id, data);
+        }
+    }
+
+    fn write_file(&mut self, data: &[u8]) {
         if let Some(file) = &mut self.file
             && let Err(error) = file.write(data)
         {
@@ -90,19 +330,72 @@ impl Capture {
                 ),
             );
         }
-        if self.syslog {
-            syslog(&format!("{} ", self.name), &String::from_utf8_lossy(data));
+    }
+
+    /// supervisord's `_log`: one chunk of ordinary output to the log (or to the capture
+    /// buffer in capture mode), syslog, the main log at `debug`, and `PROCESS_LOG_*`.
+    fn record(&mut self, data: &[u8]) {
+        if data.is_empty() {
+            return;
         }
-        let mut main_log = self.main_log.borrow_mut();
-        if main_log.enabled(LogLevel::Debug) {
-            let text = match std::str::from_utf8(data) {
-                Ok(text) => text.to_string(),
-                Err(_) => format!("Undecodable: {}", python_bytes_repr(data)),
-            };
-            main_log.log(
-                LogLevel::Debug,
-                &format!("'{}' {} output:\n{text}", self.name, self.channel),
-            );
+        let stripped;
+        let data = if self.strip_ansi {
+            stripped = strip_ansi(data);
+            &stripped[..]
+        } else {
+            data
+        };
+        match self.capture_mode() {
+            Some(mode) if mode.active => {
+                // supervisord's BoundIO: a write that would overflow first drops as many
+                // bytes from the front as it adds.
+                if mode.captured.len() + data.len() > mode.maxbytes {
+                    let drop = data.len().min(mode.captured.len());
+                    mode.captured.drain(..drop);
+                }
+                mode.captured.extend_from_slice(data);
+            }
+            _ => {
+                self.write_file(data);
+                if self.syslog {
+                    syslog(&format!("{} ", self.name), &String::from_utf8_lossy(data));
+                }
+            }
+        }
+        {
+            let mut main_log = self.main_log.borrow_mut();
+            if main_log.enabled(LogLevel::Debug) {
+                main_log.log(
+                    LogLevel::Debug,
+                    &format!(
+                        "{} {} output:\n{}",
+                        svc_schema::python::repr(&self.name),
+                        self.channel,
+                        output_text(data)
+                    ),
+                );
+            }
+        }
+        if let Some(Tap {
+            bus,
+            group,
+            pid,
+            role:
+                Role::Output {
+                    events_enabled: true,
+                    ..
+                },
+            ..
+        }) = &self.tap
+        {
+            let (_, kind) = Kind::of_channel(self.channel);
+            let (name, channel) = (&self.name, self.channel);
+            bus.borrow_mut().publish(kind, || {
+                format!(
+                    "processname:{name} groupname:{group} pid:{pid} channel:{channel}\n{}",
+                    output_text(data)
+                )
+            });
         }
     }
 
@@ -113,7 +406,21 @@ impl Capture {
 
     /// True if the bytes can go from the pipe to the file untouched.
     fn can_splice(&self) -> bool {
-        !self.strip_ansi
+        let untapped = match &self.tap {
+            None => true,
+            Some(Tap {
+                bus,
+                role:
+                    Role::Output {
+                        events_enabled: true,
+                        capture: None,
+                    },
+                ..
+            }) => !bus.borrow().wants(Kind::of_channel(self.channel).1),
+            Some(_) => false,
+        };
+        untapped
+            && !self.strip_ansi
             && !self.syslog
             && self.file.as_ref().is_some_and(RotatingFile::can_splice)
             && !self.main_log.borrow().enabled(LogLevel::Debug)
@@ -135,6 +442,8 @@ impl Capture {
             let count = (&*pipe).read(buffer)?;
             if count > 0 {
                 self.write(&buffer[..count]);
+            } else {
+                self.finish();
             }
             Ok(count)
         })
@@ -154,24 +463,6 @@ impl Capture {
             let _ = file.reopen();
         }
     }
-}
-
-/// Python's `repr(bytes)`, for undecodable output in the main log.
-fn python_bytes_repr(data: &[u8]) -> String {
-    let mut out = String::from("b'");
-    for &byte in data {
-        match byte {
-            b'\\' => out.push_str("\\\\"),
-            b'\'' => out.push_str("\\'"),
-            b'\n' => out.push_str("\\n"),
-            b'\r' => out.push_str("\\r"),
-            b'\t' => out.push_str("\\t"),
-            0x20..=0x7e => out.push(byte as char),
-            _ => out.push_str(&format!("\\x{byte:02x}")),
-        }
-    }
-    out.push('\'');
-    out
 }
 
 /// A child's pipe, readable without blocking.

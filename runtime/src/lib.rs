@@ -18,6 +18,7 @@
 
 mod capture;
 mod control;
+mod events;
 pub mod http;
 pub mod logs;
 mod logtail;
@@ -118,7 +119,7 @@ pub fn run(graph: Graph, options: RunOptions, reload: Reload) -> Result<i32, Sta
     drop(executor);
     let _ = std::fs::remove_file(pidfile);
     // A failed signalfd read ends the daemon without stopping its children in order.
-    Ok(if outcome.is_ok() { 0 } else { 1 })
+    Ok(outcome.unwrap_or(1))
 }
 
 /// Hands back the pages of code that ran only at startup (the compiler, the command line):

@@ -13,7 +13,7 @@
 
 use std::time::{Duration, Instant};
 
-use svc_schema::AutoRestart;
+use svc_schema::{AutoRestart, ShutdownOn};
 
 use crate::signals::signal_name;
 
@@ -81,6 +81,8 @@ pub struct Policy {
     pub stopasgroup: bool,
     /// `killasgroup`.
     pub killasgroup: bool,
+    /// svc's `shutdown_on`: which failures end the daemon.
+    pub shutdown_on: Option<ShutdownOn>,
 }
 
 impl Policy {
@@ -176,7 +178,14 @@ pub enum Action {
         to: State,
         /// For EXITED: whether the exit code was expected.
         expected: bool,
+        /// The pid at the change (0 if none): the exiting pid for EXITED and STOPPED.
+        pid: i32,
+        /// The backoff counter at the change (the `tries` of STARTING and BACKOFF events).
+        tries: i64,
     },
+    /// svc's `shutdown_on` fired: stop everything in order and exit with the program's
+    /// `shutdown_exitcode`. The text says why (`entered FATAL state`).
+    Shutdown(String),
 }
 
 /// Whether the daemon may start processes (supervisord's mood is RUNNING).
@@ -296,7 +305,13 @@ impl Machine {
         let from = self.state;
         if from != to {
             self.state = to;
-            actions.push(Action::Changed { from, to, expected });
+            actions.push(Action::Changed {
+                from,
+                to,
+                expected,
+                pid: self.pid.unwrap_or(0),
+                tries: self.backoff,
+            });
         }
     }
 
@@ -342,6 +357,9 @@ impl Machine {
                     self.name
                 ),
             ));
+            if policy.shutdown_on.is_some() && mood == Mood::Running {
+                actions.push(Action::Shutdown("entered FATAL state".into()));
+            }
         } else if mood == Mood::Running {
             self.deadline = Some(now + seconds(self.backoff));
         } else {
@@ -439,7 +457,9 @@ impl Machine {
         now: Instant,
         actions: &mut Vec<Action>,
     ) {
-        if self.pid.take().is_none() {
+        // The pid stays set while the exit's state changes are reported (their events carry
+        // it, as supervisord's do) and is cleared before anything else happens.
+        if self.pid.is_none() {
             return;
         }
         let expected = policy.expected(status.code);
@@ -451,12 +471,14 @@ impl Machine {
             self.deadline = None;
             self.exitstatus = Some(status.code);
             self.change(State::Stopped, true, actions);
+            self.pid = None;
             let level = if expected { Level::Info } else { Level::Warn };
             actions.push(Action::Log(
                 level,
                 format!("stopped: {} ({})", self.name, status.message),
             ));
         } else if too_quickly && self.state == State::Starting {
+            self.pid = None;
             self.exitstatus = None;
             self.spawnerr = Some("Exited too quickly (process log may have details)".into());
             actions.push(Action::Log(
@@ -484,6 +506,14 @@ impl Machine {
                     Level::Warn,
                     format!("exited: {} ({}; not expected)", self.name, status.message),
                 ));
+            }
+            self.pid = None;
+            let shutdown = !expected
+                && policy.shutdown_on == Some(ShutdownOn::Unexpected)
+                && mood == Mood::Running;
+            if shutdown {
+                actions.push(Action::Shutdown("exited unexpectedly".into()));
+                return;
             }
             let restart = match policy.autorestart {
                 AutoRestart::True => true,

@@ -215,6 +215,11 @@ const METHODS: &[Method] = &[
         help: "Write to a process's stdin.\n\n@param string name The process (or group:name)\n@param string chars The text to write\n@return boolean Always true unless error",
     },
     Method {
+        name: "supervisor.sendRemoteCommEvent",
+        signature: &["boolean", "string", "string"],
+        help: "Send a REMOTE_COMMUNICATION event to the event listeners that subscribe to it.\n\n@param string type String for the \"type\" key in the event header\n@param string data Data for the event body\n@return boolean Always true unless error",
+    },
+    Method {
         name: "supervisor.shutdown",
         signature: &["boolean"],
         help: "Stop every process in order, then exit.\n\n@return boolean Always true unless error",
@@ -880,6 +885,17 @@ impl Api {
                         Ok(Value::Boolean(true))
                     }
                     _ => Err(fault(faults::BAD_NAME, target)),
+                })
+                .await
+            }
+            "supervisor.sendRemoteCommEvent" => {
+                params.arity(2, 2)?;
+                // supervisord formats both with `%s`: any XML-RPC value is taken.
+                let kind = display_value(&params.values[0]);
+                let data = display_value(&params.values[1]);
+                self.update(move |s| {
+                    s.remote_event(&kind, &data);
+                    Ok(Value::Boolean(true))
                 })
                 .await
             }

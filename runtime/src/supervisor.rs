@@ -21,9 +21,10 @@ use std::time::{Duration, Instant, SystemTime};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::Pid;
 use smol::{LocalExecutor, Timer};
-use svc_schema::{Graph, Group, LogFile, LogLevel, Process, Stream};
+use svc_schema::{Graph, Group, GroupKind, LogFile, LogLevel, Process, Stream};
 
-use crate::capture::{Capture, Pipe, StdinPipe, drain_now, pipe, pump};
+use crate::capture::{Capture, Pipe, StdinPipe, Tap, drain_now, pipe, pump};
+use crate::events::{Bus, Kind, SharedBus, state_payload};
 use crate::logs::{MainLog, RotatingFile, auto_log_path};
 use crate::machine::{Action, ExitStatus, Input, Level, Machine, Mood, Policy, State};
 use crate::signals::{Signals, signal_name};
@@ -38,8 +39,8 @@ struct Proc {
     machine: Machine,
     stdout_log: Rc<RefCell<Capture>>,
     stderr_log: Rc<RefCell<Capture>>,
-    /// The child's stdin while it runs.
-    stdin: Option<StdinPipe>,
+    /// The child's stdin while it runs (shared with the event bus for listeners).
+    stdin: Option<Rc<StdinPipe>>,
     /// The child's output pipes while it runs (their pumps hold them too).
     pipes: Vec<(Pipe, Rc<RefCell<Capture>>)>,
     /// The deadline currently in `timers`.
@@ -95,7 +96,8 @@ impl Handle {
 
 /// What happens when every process has stopped.
 enum After {
-    Exit,
+    /// Exit with this code.
+    Exit(i32),
     Reload(Box<Graph>, Vec<(LogLevel, String)>),
 }
 
@@ -105,6 +107,9 @@ struct Shutdown {
     pending: Vec<usize>,
     /// The group being stopped.
     current: Option<usize>,
+    /// While `current` is a pool whose listeners still have events to take: when svc stops
+    /// waiting for them and stops the pool anyway.
+    draining: Option<Instant>,
     after: After,
 }
 
@@ -132,6 +137,8 @@ pub(crate) struct Supervisor {
     /// The groups of the configuration last read by `reloadConfig`, when it differs from
     /// what runs (supervisord's `process_group_configs`).
     configured: Option<Vec<Group>>,
+    /// Event pools and listeners.
+    bus: SharedBus,
 }
 
 fn stream_log(
@@ -140,6 +147,7 @@ fn stream_log(
     process: &Process,
     channel: &'static str,
     main_log: &Rc<RefCell<MainLog>>,
+    tap: Option<Tap>,
 ) -> Rc<RefCell<Capture>> {
     let path = match &stream.logfile {
         LogFile::None => None,
@@ -179,14 +187,17 @@ fn stream_log(
             }
         }
     });
-    Rc::new(RefCell::new(Capture::new(
-        process.name.clone(),
-        channel,
-        file,
-        graph.supervisord.strip_ansi,
-        stream.syslog,
-        Rc::clone(main_log),
-    )))
+    Rc::new(RefCell::new(
+        Capture::new(
+            process.name.clone(),
+            channel,
+            file,
+            graph.supervisord.strip_ansi,
+            stream.syslog,
+            Rc::clone(main_log),
+        )
+        .with_tap(tap),
+    ))
 }
 
 fn level(level: Level) -> LogLevel {
@@ -223,6 +234,11 @@ impl Supervisor {
         reload: Reload,
     ) -> Supervisor {
         let (sender, control) = smol::channel::unbounded();
+        let bus = Rc::new(RefCell::new(Bus::new(
+            graph.supervisord.identifier.clone(),
+            Rc::clone(&main_log),
+            Rc::clone(&executor),
+        )));
         let mut supervisor = Supervisor {
             graph: Graph {
                 groups: Vec::new(),
@@ -245,6 +261,7 @@ impl Supervisor {
                 changed: Rc::new(event_listener::Event::new()),
             },
             configured: None,
+            bus,
         };
         supervisor.install(graph);
         supervisor
@@ -261,6 +278,10 @@ impl Supervisor {
         self.shutdown = None;
         self.last_report = None;
         self.configured = None;
+        self.bus.borrow_mut().reset(
+            graph.supervisord.identifier.clone(),
+            Rc::clone(&self.main_log),
+        );
         let groups = std::mem::take(&mut graph.groups);
         self.graph = graph;
         for group in groups {
@@ -272,7 +293,28 @@ impl Supervisor {
     /// adds a group). The group's processes move into `procs`.
     fn activate(&mut self, mut group: Group) {
         let mut members = Vec::new();
+        let listener = group.kind == GroupKind::Eventlistener;
         for process in std::mem::take(&mut group.processes) {
+            let id = self.procs.len();
+            let bus = &self.bus;
+            let stdout_tap = if listener {
+                Some(Tap::listener(Rc::clone(bus), id, group.name.clone()))
+            } else {
+                Tap::output(
+                    Rc::clone(bus),
+                    id,
+                    group.name.clone(),
+                    process.stdout.events_enabled,
+                    process.stdout.capture_maxbytes,
+                )
+            };
+            let stderr_tap = Tap::output(
+                Rc::clone(bus),
+                id,
+                group.name.clone(),
+                process.stderr.events_enabled,
+                process.stderr.capture_maxbytes,
+            );
             let policy = Policy {
                 startsecs: process.startsecs,
                 startretries: process.startretries,
@@ -282,6 +324,7 @@ impl Supervisor {
                 stopwaitsecs: process.stopwaitsecs,
                 stopasgroup: process.stopasgroup,
                 killasgroup: process.killasgroup,
+                shutdown_on: process.shutdown.map(|trigger| trigger.on),
             };
             let stdout_log = stream_log(
                 &process.stdout,
@@ -289,6 +332,7 @@ impl Supervisor {
                 &process,
                 "stdout",
                 &self.main_log,
+                stdout_tap,
             );
             let stderr_log = if process.redirect_stderr {
                 Rc::clone(&stdout_log)
@@ -299,9 +343,10 @@ impl Supervisor {
                     &process,
                     "stderr",
                     &self.main_log,
+                    stderr_tap,
                 )
             };
-            members.push(self.procs.len());
+            members.push(id);
             self.procs.push(Proc {
                 machine: Machine::new(process.name.clone()),
                 config: process,
@@ -317,12 +362,23 @@ impl Supervisor {
                 laststopreport: None,
             });
         }
+        if let Some(pool) = &group.pool {
+            let listeners = members
+                .iter()
+                .map(|&id| (id, self.procs[id].config.name.clone()))
+                .collect();
+            self.bus.borrow_mut().add_pool(&group.name, pool, listeners);
+        }
+        let name = group.name.clone();
         self.groups.push(GroupState {
             name: group.name.clone(),
             priority: group.priority,
             members,
             config: group,
         });
+        self.bus
+            .borrow_mut()
+            .publish(Kind::ProcessGroupAdded, || format!("groupname:{name}\n"));
     }
 
     /// A group as configured now: its settings with its processes' configurations.
@@ -371,12 +427,16 @@ impl Supervisor {
     }
 
     /// Feeds one input to a process and performs the resulting actions (which may feed more).
+    /// State events are published after the step's other actions, so a listener hears of a
+    /// change after the main log line that reports it, as with supervisord.
     fn feed(&mut self, id: usize, input: Input) {
         let mut queue = vec![input];
         while let Some(input) = queue.pop() {
             let now = Instant::now();
             let proc = &mut self.procs[id];
             let actions = proc.machine.step(&proc.policy, self.mood, input, now);
+            let mut changes = Vec::new();
+            let mut shutdown = None;
             for action in actions {
                 match action {
                     Action::Spawn => queue.push(self.spawn(id)),
@@ -386,13 +446,42 @@ impl Supervisor {
                         }
                     }
                     Action::Log(lvl, message) => self.log(level(lvl), &message),
-                    Action::Changed { to, .. } => {
+                    Action::Changed {
+                        from,
+                        to,
+                        expected,
+                        pid,
+                        tries,
+                    } => {
                         if to == State::Starting {
                             self.procs[id].laststart = Some(SystemTime::now());
                         }
-                        self.handle.changed.notify(usize::MAX);
+                        let proc = &self.procs[id];
+                        let payload = state_payload(
+                            &proc.config.name,
+                            &proc.group,
+                            from,
+                            to,
+                            expected,
+                            pid,
+                            tries,
+                        );
+                        changes.push((to, payload));
                     }
+                    Action::Shutdown(why) => shutdown = Some(why),
                 }
+            }
+            if !changes.is_empty() {
+                let mut bus = self.bus.borrow_mut();
+                for (to, payload) in changes {
+                    bus.publish(Kind::of_state(to), || payload);
+                    bus.listener_state(id, to);
+                }
+                drop(bus);
+                self.handle.changed.notify(usize::MAX);
+            }
+            if let Some(why) = shutdown {
+                self.shutdown_on(id, &why);
             }
         }
         self.rearm(id);
@@ -437,7 +526,12 @@ impl Supervisor {
         match spawned {
             Ok(child) => {
                 self.by_pid.insert(child.pid, id);
-                proc.stdin = StdinPipe::new(child.stdin).ok();
+                proc.stdin = StdinPipe::new(child.stdin).ok().map(Rc::new);
+                proc.stdout_log.borrow_mut().set_pid(child.pid);
+                proc.stderr_log.borrow_mut().set_pid(child.pid);
+                self.bus
+                    .borrow_mut()
+                    .listener_spawned(id, proc.stdin.clone());
                 let outputs = [
                     Some((child.stdout, &proc.stdout_log)),
                     child.stderr.map(|fd| (fd, &proc.stderr_log)),
@@ -524,6 +618,9 @@ impl Supervisor {
                 for (pipe, capture) in proc.pipes.drain(..) {
                     drain_now(&pipe, &capture);
                 }
+                // An event the listener was processing goes back to its pool (before the
+                // exit is fed: an autorestart would reset the listener).
+                self.bus.borrow_mut().listener_exited(id);
                 self.feed(id, Input::Exited(status));
             }
             None => self.log(
@@ -553,13 +650,13 @@ impl Supervisor {
                     LogLevel::Warn,
                     &format!("received {} indicating exit request", signal_name(signal)),
                 );
-                self.begin_shutdown(After::Exit);
+                self.begin_shutdown(After::Exit(0));
             }
             libc::SIGHUP => {
                 if matches!(
                     self.shutdown,
                     Some(Shutdown {
-                        after: After::Exit,
+                        after: After::Exit(_),
                         ..
                     })
                 ) {
@@ -609,8 +706,12 @@ impl Supervisor {
                 self.shutdown = Some(Shutdown {
                     pending: self.groups_by_priority(),
                     current: None,
+                    draining: None,
                     after,
                 });
+                self.bus
+                    .borrow_mut()
+                    .publish(Kind::SupervisorStateChangeStopping, String::new);
             }
         }
         // Pending backoff retries will not happen any more.
@@ -645,13 +746,26 @@ impl Supervisor {
 
     /// Moves an ordered shutdown forward: supervisord's phases 1 and 2, one group at a time
     /// (highest priority value first), the next one as soon as the previous one has stopped.
-    /// Returns true when every process has stopped.
+    /// A listener pool is stopped once its listeners have taken the events still buffered
+    /// for them (the daemon's STOPPING, the other processes' STOPPED), or after its longest
+    /// `stopwaitsecs`. Returns true when every process has stopped.
     fn advance_shutdown(&mut self) -> bool {
         loop {
             let Some(shutdown) = &self.shutdown else {
                 return false;
             };
             let current = shutdown.current;
+            if let (Some(until), Some(group)) = (shutdown.draining, current) {
+                let name = &self.groups[group].name;
+                if Instant::now() < until && self.bus.borrow().pool_pending(name) {
+                    return false;
+                }
+                if let Some(shutdown) = self.shutdown.as_mut() {
+                    shutdown.draining = None;
+                }
+                self.stop_group(group);
+                continue;
+            }
             if current.is_none_or(|group| self.group_stopped(group)) {
                 let Some(shutdown) = self.shutdown.as_mut() else {
                     return false;
@@ -660,6 +774,20 @@ impl Supervisor {
                     return true;
                 };
                 shutdown.current = Some(next);
+                let group = &self.groups[next];
+                if self.bus.borrow().pool_pending(&group.name) {
+                    let grace = group
+                        .members
+                        .iter()
+                        .map(|&id| self.procs[id].config.stopwaitsecs)
+                        .max()
+                        .unwrap_or(0);
+                    let grace = Duration::from_secs(u64::try_from(grace).unwrap_or(0));
+                    if let Some(shutdown) = self.shutdown.as_mut() {
+                        shutdown.draining = Some(Instant::now() + grace);
+                    }
+                    continue;
+                }
                 self.stop_group(next);
                 continue;
             }
@@ -695,9 +823,43 @@ impl Supervisor {
         self.last_report.map(|last| last + Duration::from_secs(3))
     }
 
-    /// Runs until an orderly exit (`Ok`), or until the signalfd fails (`Err`, logged).
-    pub(crate) async fn run(&mut self, signals: &Signals) -> std::io::Result<()> {
+    /// The daemon is up: SUPERVISOR_STATE_CHANGE_RUNNING, then the autostart processes.
+    fn start(&mut self) {
+        let mut bus = self.bus.borrow_mut();
+        bus.publish(Kind::SupervisorStateChangeRunning, String::new);
+        bus.tick(SystemTime::now());
+        drop(bus);
         self.autostart();
+    }
+
+    /// `shutdown_on` fired for process `id`: an orderly shutdown, then exit with its
+    /// `shutdown_exitcode` (the first trigger wins; nothing fires once stopping).
+    fn shutdown_on(&mut self, id: usize, why: &str) {
+        if self.shutdown.is_some() {
+            return;
+        }
+        let proc = &self.procs[id];
+        let Some(trigger) = proc.config.shutdown else {
+            return;
+        };
+        let on = match trigger.on {
+            svc_schema::ShutdownOn::Fatal => "fatal",
+            svc_schema::ShutdownOn::Unexpected => "unexpected",
+        };
+        self.log(
+            LogLevel::Critical,
+            &format!(
+                "{} {why} and has shutdown_on={on}: shutting down, exit status will be {}",
+                proc.config.name, trigger.exitcode
+            ),
+        );
+        self.begin_shutdown(After::Exit(i32::from(trigger.exitcode)));
+    }
+
+    /// Runs until an orderly exit (`Ok` with the exit code), or until the signalfd fails
+    /// (`Err`, logged).
+    pub(crate) async fn run(&mut self, signals: &Signals) -> std::io::Result<i32> {
+        self.start();
         loop {
             let mut report_at = None;
             if self.shutdown.is_some() {
@@ -706,7 +868,7 @@ impl Supervisor {
                         continue;
                     };
                     match shutdown.after {
-                        After::Exit => return Ok(()),
+                        After::Exit(code) => return Ok(code),
                         After::Reload(graph, messages) => {
                             self.restart(*graph, &messages);
                             continue;
@@ -716,10 +878,19 @@ impl Supervisor {
                 report_at = self.shutdown_report();
             }
             let next_timer = self.timers.first().map(|&(at, _)| at);
-            let wake_at = match (next_timer, report_at) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
+            let now = SystemTime::now();
+            let next_tick = self
+                .bus
+                .borrow()
+                .next_tick(now)
+                .map(|at| Instant::now() + at.duration_since(now).unwrap_or(Duration::ZERO));
+            let draining = self.shutdown.as_ref().and_then(|s| s.draining);
+            let wake_at = [next_timer, report_at, next_tick, draining]
+                .into_iter()
+                .flatten()
+                .min();
+            // While a pool drains, a listener's answer is worth a look.
+            let activity = draining.map(|_| self.bus.borrow().activity());
             let timer = async {
                 match wake_at {
                     Some(at) => {
@@ -731,6 +902,14 @@ impl Supervisor {
             };
             let signal = async { Some(Wake::Signal(signals.next().await)) };
             let control = async { self.control.recv().await.ok().map(Wake::Control) };
+            let answered = async {
+                match activity {
+                    Some(listener) => listener.await,
+                    None => std::future::pending::<()>().await,
+                }
+                None
+            };
+            let timer = smol::future::or(timer, answered);
             match smol::future::or(signal, smol::future::or(control, timer)).await {
                 Some(Wake::Signal(Ok(signal))) => self.handle_signal(signal),
                 Some(Wake::Signal(Err(error))) => {
@@ -744,6 +923,7 @@ impl Supervisor {
                 None => {}
             }
             self.fire_timers();
+            self.bus.borrow_mut().tick(SystemTime::now());
         }
     }
 
@@ -756,7 +936,7 @@ impl Supervisor {
         crate::prepare_logs(&graph, &self.main_log);
         self.install(graph);
         crate::announce(&self.graph, &self.main_log);
-        self.autostart();
+        self.start();
     }
 }
 
@@ -874,7 +1054,7 @@ impl Supervisor {
 
     /// Asks for an orderly shutdown (`supervisor.shutdown`).
     pub(crate) fn request_shutdown(&mut self) {
-        self.begin_shutdown(After::Exit);
+        self.begin_shutdown(After::Exit(0));
     }
 
     /// Asks for a restart with the configuration compiled again (`supervisor.restart`: no
@@ -1245,7 +1425,17 @@ impl Supervisor {
             self.configured = Some(self.groups.iter().map(|g| self.group_config(g)).collect());
         }
         self.groups.remove(index);
+        let mut bus = self.bus.borrow_mut();
+        bus.remove_pool(name);
+        bus.publish(Kind::ProcessGroupRemoved, || format!("groupname:{name}\n"));
         Ok(())
+    }
+
+    /// `sendRemoteCommEvent`: a REMOTE_COMMUNICATION event.
+    pub(crate) fn remote_event(&mut self, kind: &str, data: &str) {
+        self.bus
+            .borrow_mut()
+            .publish(Kind::RemoteCommunication, || format!("type:{kind}\n{data}"));
     }
 
     /// The main log's file, if it is a file.

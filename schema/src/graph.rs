@@ -264,10 +264,35 @@ pub struct Process {
     pub environment: IndexMap<String, String>,
     /// Value of `SUPERVISOR_SERVER_URL`; `None` means AUTO.
     pub serverurl: Option<String>,
+    /// Beyond supervisord (`shutdown_on`, `shutdown_exitcode`): shut svc down when this
+    /// process fails. Absent unless set, so the Graph of a supervisord configuration is
+    /// unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shutdown: Option<ShutdownTrigger>,
     /// Where it was defined.
     #[serde(skip)]
     #[schemars(skip)]
     pub origin: Origin,
+}
+
+/// Beyond supervisord: when a process's failure shuts the whole daemon down (what container
+/// users otherwise need an event listener script for).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ShutdownTrigger {
+    /// Which failures trigger it (`shutdown_on`).
+    pub on: ShutdownOn,
+    /// svc's exit code after the orderly shutdown (`shutdown_exitcode`, default 1).
+    pub exitcode: u8,
+}
+
+/// The failures that shut svc down (`shutdown_on`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ShutdownOn {
+    /// The process entered FATAL: it could not be started `startretries` times in a row.
+    Fatal,
+    /// FATAL, or an exit from RUNNING with a code not in `exitcodes` (EXITED, not expected).
+    Unexpected,
 }
 
 /// Restart policy.

@@ -49,6 +49,35 @@ fn quoted(text: &str, ascii_only: bool) -> String {
     out
 }
 
+/// `repr(data)` of `bytes`: `b'...'` (double quotes when the data has a `'` and no `"`),
+/// with `\\`, `\n`, `\r`, `\t`, the quote and every byte outside 0x20-0x7e escaped.
+pub fn bytes_repr(data: &[u8]) -> String {
+    let quote = if data.contains(&b'\'') && !data.contains(&b'"') {
+        b'"'
+    } else {
+        b'\''
+    };
+    let mut out = String::with_capacity(data.len() + 3);
+    out.push('b');
+    out.push(quote as char);
+    for &byte in data {
+        match byte {
+            b'\\' => out.push_str("\\\\"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            _ if byte == quote => {
+                out.push('\\');
+                out.push(byte as char);
+            }
+            0x20..=0x7e => out.push(byte as char),
+            _ => out.push_str(&format!("\\x{byte:02x}")),
+        }
+    }
+    out.push(quote as char);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -61,5 +90,13 @@ mod tests {
         assert_eq!(repr("a\nb\\"), "'a\\nb\\\\'");
         assert_eq!(repr("\u{1}\u{85}é"), "'\\x01\\x85é'");
         assert_eq!(ascii("é€😀"), "'\\xe9\\u20ac\\U0001f600'");
+    }
+
+    #[test]
+    fn bytes_like_python() {
+        assert_eq!(bytes_repr(b"READY\n"), "b'READY\\n'");
+        assert_eq!(bytes_repr(b"it's"), "b\"it's\"");
+        assert_eq!(bytes_repr(b"'\""), "b'\\'\"'");
+        assert_eq!(bytes_repr(b"\xff\x00\\"), "b'\\xff\\x00\\\\'");
     }
 }

@@ -10,10 +10,12 @@ mod numbers;
 mod words;
 
 pub use environment::{EnvironmentParse, parse_environment};
-pub use numbers::{byte_size, exitcodes, integer, octal, python_int, signal_name, signal_number};
+pub use numbers::{
+    byte_size, exitcodes, integer, octal, python_int, shutdown_exitcode, signal_name, signal_number,
+};
 pub use words::{
     AddressSpec, LogTarget, autorestart, boolean, inet_address, logfile_target, loglevel,
-    owner_spec, process_or_group_name, url,
+    owner_spec, process_or_group_name, shutdown_on, url,
 };
 
 use crate::codes::Code;

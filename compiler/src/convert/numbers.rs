@@ -202,6 +202,19 @@ pub fn exitcodes(text: &str) -> Result<Vec<u8>, Problem> {
         })
 }
 
+/// `shutdown_exitcode` (svc only): svc's exit code, 0-255, read as Python's `int()`.
+pub fn shutdown_exitcode(text: &str) -> Result<u8, Problem> {
+    python_int(text, 10)
+        .and_then(|code| u8::try_from(code).ok())
+        .ok_or_else(|| {
+            Problem::new(
+                &codes::VALUE_INVALID_SHUTDOWN_EXITCODE,
+                format!("`{text}` is not an exit code"),
+                "write an integer from 0 to 255, such as 1",
+            )
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,7 +2,7 @@
 
 use super::{Problem, integer};
 use crate::codes;
-use svc_schema::{AutoRestart, LogLevel, OwnerSpec};
+use svc_schema::{AutoRestart, LogLevel, OwnerSpec, ShutdownOn};
 
 const TRUTHY: &[&str] = &["yes", "true", "on", "1"];
 const FALSY: &[&str] = &["no", "false", "off", "0"];
@@ -38,6 +38,19 @@ pub fn autorestart(text: &str) -> Result<AutoRestart, Problem> {
             format!("`{text}` is not a valid autorestart value"),
             "write true, false or unexpected",
         ))
+    }
+}
+
+/// `shutdown_on` (svc only): `fatal` or `unexpected`, any case.
+pub fn shutdown_on(text: &str) -> Result<ShutdownOn, Problem> {
+    match text.trim().to_lowercase().as_str() {
+        "fatal" => Ok(ShutdownOn::Fatal),
+        "unexpected" => Ok(ShutdownOn::Unexpected),
+        _ => Err(Problem::new(
+            &codes::VALUE_INVALID_SHUTDOWN_ON,
+            format!("`{text}` is not a valid shutdown_on value"),
+            "write fatal (shut svc down when the program gives up starting) or unexpected (also when it exits with a code not in exitcodes)",
+        )),
     }
 }
 

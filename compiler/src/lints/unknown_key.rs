@@ -46,6 +46,8 @@ key_set! {
         "process_name",
         "redirect_stderr",
         "serverurl",
+        "shutdown_exitcode",
+        "shutdown_on",
         "startretries",
         "startsecs",
         "stderr_capture_maxbytes",

@@ -16,12 +16,12 @@
 use std::sync::Arc;
 
 use indexmap::IndexMap;
-use svc_schema::{AutoRestart, LogFile, Process, Span, Stream};
+use svc_schema::{AutoRestart, LogFile, Process, ShutdownTrigger, Span, Stream};
 
 use crate::codes;
 use crate::convert::{
     LogTarget, autorestart, boolean, byte_size, exitcodes, integer, logfile_target, octal,
-    process_or_group_name, signal_number,
+    process_or_group_name, shutdown_exitcode, shutdown_on, signal_number,
 };
 use crate::diagnostic::Diagnostic;
 use crate::expand::{NameValue, Names};
@@ -94,6 +94,7 @@ pub(crate) fn processes(
     let stdout_events = lowering.typed_or(section, "stdout_events_enabled", names, false, boolean);
     let stderr_capture = lowering.typed_or(section, "stderr_capture_maxbytes", names, 0, byte_size);
     let stderr_events = lowering.typed_or(section, "stderr_events_enabled", names, false, boolean);
+    let shutdown = shutdown_trigger(lowering, section, names);
     let serverurl = lowering
         .field(section, "serverurl", names)
         .map(|field| field.text)
@@ -322,11 +323,42 @@ pub(crate) fn processes(
             stderr,
             environment: child_environment(&lowering.supervisord_env, variables),
             serverurl: serverurl.clone(),
+            shutdown,
             origin: origin.clone(),
         });
     }
     result.sort_by(|a, b| (a.priority, &a.name).cmp(&(b.priority, &b.name)));
     result
+}
+
+/// svc's own `shutdown_on` / `shutdown_exitcode` (supervisord ignores both keys).
+fn shutdown_trigger(
+    lowering: &mut Lowering<'_>,
+    section: &Section,
+    names: Option<&Names>,
+) -> Option<ShutdownTrigger> {
+    let on = lowering.typed(section, "shutdown_on", names, shutdown_on);
+    let exitcode = lowering.typed(section, "shutdown_exitcode", names, shutdown_exitcode);
+    if on.is_none()
+        && lowering.entry(section, "shutdown_on").is_none()
+        && let Some((_, span)) = exitcode
+    {
+        lowering.diagnostics.push(
+            Diagnostic::new(
+                &codes::PROGRAM_SHUTDOWN_EXITCODE_WITHOUT_SHUTDOWN_ON,
+                format!(
+                    "[{}] sets shutdown_exitcode but not shutdown_on, so it would never be used",
+                    section.name
+                ),
+            )
+            .at(span, "used only with shutdown_on")
+            .help("add shutdown_on=fatal (or unexpected), or remove shutdown_exitcode"),
+        );
+    }
+    on.map(|(on, _)| ShutdownTrigger {
+        on,
+        exitcode: exitcode.map_or(1, |(code, _)| code),
+    })
 }
 
 /// A child's environment: `[supervisord] environment=` overlaid with its program's.

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use svc_schema::AutoRestart;
+use svc_schema::{AutoRestart, ShutdownOn};
 
 use super::*;
 
@@ -16,6 +16,7 @@ fn policy() -> Policy {
         stopwaitsecs: 10,
         stopasgroup: false,
         killasgroup: false,
+        shutdown_on: None,
     }
 }
 
@@ -32,7 +33,10 @@ struct Harness {
     next_pid: i32,
     log: Vec<(Level, String)>,
     states: Vec<State>,
+    /// Every state change as `(to, pid, tries, expected)`, what events are made of.
+    changes: Vec<(State, i32, i64, bool)>,
     kills: Vec<(i32, bool)>,
+    shutdowns: Vec<String>,
 }
 
 impl Harness {
@@ -45,7 +49,9 @@ impl Harness {
             next_pid: 100,
             log: Vec::new(),
             states: Vec::new(),
+            changes: Vec::new(),
             kills: Vec::new(),
+            shutdowns: Vec::new(),
         }
     }
 
@@ -69,7 +75,17 @@ impl Harness {
                     },
                     Action::Kill { signal, group } => self.kills.push((signal, group)),
                     Action::Log(level, line) => self.log.push((level, line)),
-                    Action::Changed { to, .. } => self.states.push(to),
+                    Action::Changed {
+                        to,
+                        pid,
+                        tries,
+                        expected,
+                        ..
+                    } => {
+                        self.states.push(to);
+                        self.changes.push((to, pid, tries, expected));
+                    }
+                    Action::Shutdown(why) => self.shutdowns.push(why),
                 }
             }
         }
@@ -256,6 +272,106 @@ fn exitcodes_decide_expected() {
             "exited: web (terminated by SIGHUP; not expected)".into()
         )
     );
+}
+
+#[test]
+fn changes_carry_the_pid_and_tries_events_report() {
+    // STARTING and BACKOFF carry the backoff counter; BACKOFF's is already incremented.
+    let mut h = Harness::new(policy());
+    h.feed(Input::Start, secs(0));
+    h.feed(Input::Exited(ExitStatus::exited(1)), secs(0));
+    assert_eq!(
+        h.changes,
+        vec![(State::Starting, 0, 0, true), (State::Backoff, 0, 1, true),]
+    );
+    // RUNNING, EXITED (with `expected`) and STOPPED carry the pid that ran, even the one
+    // that just exited.
+    let mut h = running(policy());
+    h.changes.clear();
+    h.feed(Input::Exited(ExitStatus::exited(2)), secs(5));
+    assert_eq!(h.changes[0], (State::Exited, 101, 0, false));
+    assert_eq!(h.changes[1], (State::Starting, 0, 0, true));
+    let mut h = running(policy());
+    h.changes.clear();
+    h.feed(Input::Stop, secs(5));
+    h.feed(
+        Input::Exited(ExitStatus::signaled(libc::SIGTERM, false)),
+        secs(6),
+    );
+    assert_eq!(
+        h.changes,
+        vec![
+            (State::Stopping, 101, 0, true),
+            (State::Stopped, 101, 0, true)
+        ]
+    );
+    assert_eq!(h.machine.pid, None);
+}
+
+#[test]
+fn shutdown_on_fatal_fires_when_the_retries_run_out() {
+    let mut h = Harness::new(Policy {
+        startretries: 1,
+        shutdown_on: Some(ShutdownOn::Fatal),
+        ..policy()
+    });
+    h.feed(Input::Start, secs(0));
+    h.feed(Input::Exited(ExitStatus::exited(1)), secs(0));
+    assert!(h.shutdowns.is_empty(), "a retry is left");
+    h.feed(Input::Deadline, secs(1));
+    h.feed(Input::Exited(ExitStatus::exited(1)), secs(1));
+    assert_eq!(h.machine.state, State::Fatal);
+    assert_eq!(h.shutdowns, vec!["entered FATAL state".to_string()]);
+    // An unexpected exit from RUNNING is not FATAL: it restarts as usual.
+    let mut h = running(Policy {
+        shutdown_on: Some(ShutdownOn::Fatal),
+        ..policy()
+    });
+    h.feed(Input::Exited(ExitStatus::exited(2)), secs(5));
+    assert!(h.shutdowns.is_empty());
+    assert_eq!(h.machine.state, State::Starting);
+}
+
+#[test]
+fn shutdown_on_unexpected_fires_instead_of_a_restart() {
+    let mut h = running(Policy {
+        shutdown_on: Some(ShutdownOn::Unexpected),
+        autorestart: AutoRestart::True,
+        ..policy()
+    });
+    h.feed(Input::Exited(ExitStatus::exited(2)), secs(5));
+    assert_eq!(h.shutdowns, vec!["exited unexpectedly".to_string()]);
+    assert_eq!(
+        h.states,
+        vec![State::Exited],
+        "no restart after the trigger"
+    );
+    // An expected exit restarts and does not fire.
+    let mut h = running(Policy {
+        shutdown_on: Some(ShutdownOn::Unexpected),
+        autorestart: AutoRestart::True,
+        ..policy()
+    });
+    h.feed(Input::Exited(ExitStatus::exited(0)), secs(5));
+    assert!(h.shutdowns.is_empty());
+    assert_eq!(h.states, vec![State::Exited, State::Starting]);
+    // FATAL fires too.
+    let mut h = Harness::new(Policy {
+        startretries: 0,
+        shutdown_on: Some(ShutdownOn::Unexpected),
+        ..policy()
+    });
+    h.feed(Input::Start, secs(0));
+    h.feed(Input::Exited(ExitStatus::exited(0)), secs(0));
+    assert_eq!(h.shutdowns, vec!["entered FATAL state".to_string()]);
+    // Nothing fires while the daemon stops.
+    let mut h = running(Policy {
+        shutdown_on: Some(ShutdownOn::Unexpected),
+        ..policy()
+    });
+    h.mood = Mood::Stopping;
+    h.feed(Input::Exited(ExitStatus::exited(2)), secs(5));
+    assert!(h.shutdowns.is_empty());
 }
 
 #[test]
