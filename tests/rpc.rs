@@ -27,7 +27,7 @@ use std::process::{Command, Stdio};
 
 use crate::oracle::oracle_python;
 use crate::support::CLEAN_ENV;
-use crate::support::daemon::{DEADLINE, Daemon, SIGKILL, SIGTERM, Setup, send_signal};
+use crate::support::daemon::{DEADLINE, Daemon, SIGHUP, SIGKILL, SIGTERM, Setup, send_signal};
 
 /// The sections that give a daemon its unix socket.
 pub(crate) const UNIX_SERVER: &str = "[unix_http_server]\nfile=%(here)s/supervisor.sock\n\
@@ -1621,7 +1621,6 @@ fn restart_keeps_the_pid_and_starts_again() {
 /// SIGHUP`, and it builds its HTTP servers again, logging `RPC interface 'supervisor'
 /// initialized` and the authentication warning a second time.
 #[test]
-#[ignore = "svc bug: a restart does not build the HTTP servers again (no second `RPC interface 'supervisor' initialized`)"]
 fn restart_logs_as_supervisord() {
     let mut daemon = start_programs();
     assert_eq!(show(&daemon, "supervisor.restart()"), "True");
@@ -1634,6 +1633,29 @@ fn restart_logs_as_supervisord() {
         daemon.report()
     );
     assert_eq!(daemon.stop(SIGTERM).code(), Some(0));
+}
+
+/// A reload opens the servers of the new configuration: the socket moved, so the old path
+/// is gone and the new one answers.
+#[test]
+fn a_reload_moves_the_unix_socket() {
+    let mut daemon = start_programs();
+    assert!(daemon.join("supervisor.sock").exists());
+    daemon.write_config(&format!(
+        "{}{PROGRAMS}",
+        UNIX_SERVER.replace("supervisor.sock", "moved.sock")
+    ));
+    daemon.signal(SIGHUP);
+    daemon.wait_for_count("RPC interface 'supervisor' initialized", 2);
+    daemon.wait_for_count("success: ", AUTOSTARTED * 2);
+    assert!(
+        !daemon.join("supervisor.sock").exists(),
+        "{}",
+        daemon.report()
+    );
+    assert!(UnixStream::connect(daemon.join("moved.sock")).is_ok());
+    assert_eq!(daemon.stop(SIGTERM).code(), Some(0));
+    assert!(!daemon.join("moved.sock").exists(), "removed at exit");
 }
 
 /// One HTTP response, read as far as its `Content-Length`.

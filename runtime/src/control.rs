@@ -62,15 +62,18 @@ fn announce(main_log: &Rc<RefCell<MainLog>>, section: &str, authenticated: bool)
     }
 }
 
-/// Serves every bound server on the executor.
+/// Serves every bound server on the executor; the requests are counted in `in_flight`.
+/// Cancelling a returned task closes its listener (a unix socket's file is removed);
+/// connections already accepted go on.
 pub(crate) fn serve(
     servers: Vec<Server>,
     handle: Handle,
     main_log: Rc<RefCell<MainLog>>,
     executor: &Rc<smol::LocalExecutor<'static>>,
-) -> InFlight {
+    in_flight: &InFlight,
+) -> Vec<smol::Task<()>> {
     let api = Rc::new(Api::new(handle.clone()));
-    let in_flight = InFlight::default();
+    let mut tasks = Vec::new();
     for server in servers {
         let api = Rc::clone(&api);
         let handle = handle.clone();
@@ -87,16 +90,14 @@ pub(crate) fn serve(
                 response
             })
         });
-        executor
-            .spawn(http::serve(
-                server.listener,
-                server.auth,
-                handler,
-                Rc::clone(executor),
-            ))
-            .detach();
+        tasks.push(executor.spawn(http::serve(
+            server.listener,
+            server.auth,
+            handler,
+            Rc::clone(executor),
+        )));
     }
-    in_flight
+    tasks
 }
 
 /// The requests being answered, so that an exit can let them finish: the `shutdown` call

@@ -103,12 +103,7 @@ pub fn run(graph: Graph, options: RunOptions, reload: Reload) -> Result<i32, Sta
     announce(supervisor.graph(), &main_log);
     let signals = signals::Signals::open()
         .map_err(|error| StartError(format!("could not open a signalfd: {error}")))?;
-    let in_flight = control::serve(
-        servers,
-        supervisor.handle(),
-        Rc::clone(&main_log),
-        &executor,
-    );
+    let in_flight = supervisor.serve(servers);
     let pidfile = supervisor.graph().supervisord.pidfile.clone();
     release_startup_pages();
     let outcome = smol::block_on(executor.run(supervisor.run(&signals)));

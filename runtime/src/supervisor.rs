@@ -139,6 +139,9 @@ pub(crate) struct Supervisor {
     configured: Option<Vec<Group>>,
     /// Event pools and listeners.
     bus: SharedBus,
+    /// The HTTP servers' accept tasks (rebuilt by a restart) and their requests.
+    servers: Vec<smol::Task<()>>,
+    in_flight: crate::control::InFlight,
 }
 
 fn stream_log(
@@ -262,6 +265,8 @@ impl Supervisor {
             },
             configured: None,
             bus,
+            servers: Vec::new(),
+            in_flight: crate::control::InFlight::default(),
         };
         supervisor.install(graph);
         supervisor
@@ -392,9 +397,50 @@ impl Supervisor {
         group
     }
 
-    /// The control plane's handle.
-    pub(crate) fn handle(&self) -> Handle {
-        self.handle.clone()
+    /// Serves the bound HTTP servers; returns what tells when their requests are answered.
+    pub(crate) fn serve(
+        &mut self,
+        servers: Vec<crate::control::Server>,
+    ) -> crate::control::InFlight {
+        self.servers = crate::control::serve(
+            servers,
+            self.handle.clone(),
+            Rc::clone(&self.main_log),
+            &self.executor,
+            &self.in_flight,
+        );
+        self.in_flight.clone()
+    }
+
+    /// A restart closes the HTTP servers and opens those of the new configuration, as
+    /// supervisord does (a changed socket, port or password takes effect). If they cannot
+    /// be opened, the previous configuration's servers are opened again.
+    async fn reopen_servers(&mut self, graph: &Graph) {
+        for task in std::mem::take(&mut self.servers) {
+            task.cancel().await;
+        }
+        let servers = match crate::control::bind(graph, &self.main_log) {
+            Ok(servers) => servers,
+            Err(error) => {
+                self.log(
+                    LogLevel::Critical,
+                    &format!(
+                        "could not open the HTTP servers of the new configuration ({error}); the previous ones are used"
+                    ),
+                );
+                match crate::control::bind(&self.graph, &self.main_log) {
+                    Ok(servers) => servers,
+                    Err(error) => {
+                        self.log(
+                            LogLevel::Critical,
+                            &format!("could not open the HTTP servers again: {error}"),
+                        );
+                        return;
+                    }
+                }
+            }
+        };
+        self.serve(servers);
     }
 
     /// The Graph being run.
@@ -870,7 +916,7 @@ impl Supervisor {
                     match shutdown.after {
                         After::Exit(code) => return Ok(code),
                         After::Reload(graph, messages) => {
-                            self.restart(*graph, &messages);
+                            self.restart(*graph, &messages).await;
                             continue;
                         }
                     }
@@ -928,12 +974,13 @@ impl Supervisor {
     }
 
     /// A SIGHUP reload after every process stopped: start again from the new Graph.
-    fn restart(&mut self, graph: Graph, messages: &[(LogLevel, String)]) {
+    async fn restart(&mut self, graph: Graph, messages: &[(LogLevel, String)]) {
         *self.main_log.borrow_mut() = crate::open_main_log(&graph);
         let mut messages = messages.to_vec();
         messages.extend(crate::root_warning(&graph));
         crate::write_messages(&self.main_log, &messages);
         crate::prepare_logs(&graph, &self.main_log);
+        self.reopen_servers(&graph).await;
         self.install(graph);
         crate::announce(&self.graph, &self.main_log);
         self.start();
