@@ -210,7 +210,14 @@ async fn xml_rpc(
         }
         Err(_) => return invalid("unmarshallable"),
     };
-    let xml = crate::rpc::response_xml(&api.call(&call.name, call.params).await);
+    let xml = if call.name == "supervisor.getAllProcessInfo" && call.params.is_empty() {
+        match api.all_process_info_xml().await {
+            Ok(xml) => Ok(xml),
+            Err(fault) => crate::rpc::response_xml(&Err(fault)),
+        }
+    } else {
+        crate::rpc::response_xml(&api.call(&call.name, call.params).await)
+    };
     match xml {
         Ok(xml) => {
             let mut response = Response::new(http::full(xml));

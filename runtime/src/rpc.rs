@@ -411,47 +411,101 @@ fn stop_time(epoch: i32) -> String {
     )
 }
 
-/// supervisord's `getProcessInfo` struct with its `description`.
-fn process_info(view: &ProcessView) -> Value {
+/// A member of a struct written without building a [`Value`].
+enum Member<'a> {
+    Text(std::borrow::Cow<'a, str>),
+    Int(i32),
+}
+
+/// supervisord's `getProcessInfo` struct with its `description`, as members sorted by name
+/// (the order a [`Value::Struct`] has): [`process_info`] and [`write_all_process_info`]
+/// both read it, so the fast path and the generic one cannot differ.
+fn process_info_members(view: &ProcessView, now: i32) -> [(&'static str, Member<'_>); 14] {
+    use std::borrow::Cow;
     let start = capped(view.laststart);
     let stop = capped(view.laststop);
-    let now = capped(Some(SystemTime::now()));
-    let spawnerr = view.spawnerr.clone().unwrap_or_default();
-    let description = match view.state {
-        State::Running => format!(
+    let spawnerr = view.spawnerr.as_deref().unwrap_or_default();
+    let description: Cow<'_, str> = match view.state {
+        State::Running => Cow::Owned(format!(
             "pid {}, uptime {}",
             view.pid.unwrap_or(0),
             timedelta(i64::from(now) - i64::from(start))
-        ),
-        State::Fatal | State::Backoff if !spawnerr.is_empty() => spawnerr.clone(),
-        State::Fatal | State::Backoff => format!("unknown error (try \"tail {}\")", view.name),
-        State::Stopped | State::Exited if start != 0 => stop_time(stop),
-        State::Stopped | State::Exited => "Not started".to_string(),
-        _ => String::new(),
+        )),
+        State::Fatal | State::Backoff if !spawnerr.is_empty() => Cow::Borrowed(spawnerr),
+        State::Fatal | State::Backoff => {
+            Cow::Owned(format!("unknown error (try \"tail {}\")", view.name))
+        }
+        State::Stopped | State::Exited if start != 0 => Cow::Owned(stop_time(stop)),
+        State::Stopped | State::Exited => Cow::Borrowed("Not started"),
+        _ => Cow::Borrowed(""),
     };
-    let path = |path: &Option<std::path::PathBuf>| {
-        string(
-            path.as_ref()
-                .map(|p| p.display().to_string())
-                .unwrap_or_default(),
-        )
-    };
-    structure([
-        ("name", string(&view.name)),
-        ("group", string(&view.group)),
-        ("start", Value::Integer(start)),
-        ("stop", Value::Integer(stop)),
-        ("now", Value::Integer(now)),
-        ("state", Value::Integer(view.state as i32)),
-        ("statename", string(view.state.name())),
-        ("spawnerr", string(spawnerr)),
-        ("exitstatus", Value::Integer(view.exitstatus.unwrap_or(0))),
-        ("logfile", path(&view.stdout_logfile)),
-        ("stdout_logfile", path(&view.stdout_logfile)),
-        ("stderr_logfile", path(&view.stderr_logfile)),
-        ("pid", Value::Integer(view.pid.unwrap_or(0))),
-        ("description", string(description)),
-    ])
+    fn path(path: &Option<std::path::PathBuf>) -> Cow<'_, str> {
+        path.as_ref()
+            .map_or(Cow::Borrowed(""), |p| p.to_string_lossy())
+    }
+    [
+        ("description", Member::Text(description)),
+        ("exitstatus", Member::Int(view.exitstatus.unwrap_or(0))),
+        ("group", Member::Text(Cow::Borrowed(&view.group))),
+        ("logfile", Member::Text(path(&view.stdout_logfile))),
+        ("name", Member::Text(Cow::Borrowed(&view.name))),
+        ("now", Member::Int(now)),
+        ("pid", Member::Int(view.pid.unwrap_or(0))),
+        ("spawnerr", Member::Text(Cow::Borrowed(spawnerr))),
+        ("start", Member::Int(start)),
+        ("state", Member::Int(view.state as i32)),
+        ("statename", Member::Text(Cow::Borrowed(view.state.name()))),
+        ("stderr_logfile", Member::Text(path(&view.stderr_logfile))),
+        ("stdout_logfile", Member::Text(path(&view.stdout_logfile))),
+        ("stop", Member::Int(stop)),
+    ]
+}
+
+/// supervisord's `getProcessInfo` struct.
+fn process_info(view: &ProcessView) -> Value {
+    process_info_at(view, capped(Some(SystemTime::now())))
+}
+
+/// [`process_info`] with `now` given.
+fn process_info_at(view: &ProcessView, now: i32) -> Value {
+    structure(process_info_members(view, now).map(|(name, member)| {
+        let value = match member {
+            Member::Text(text) => string(text.into_owned()),
+            Member::Int(number) => Value::Integer(number),
+        };
+        (name, value)
+    }))
+}
+
+/// The whole `getAllProcessInfo` response, written straight from the processes: no
+/// [`Value`] tree (a thousand structs of fourteen members) is built and dropped. The bytes
+/// are those [`response_xml`] writes for the same structs.
+fn write_all_process_info(views: impl ExactSizeIterator<Item = ProcessView>, now: i32) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(256 + views.len() * 1024);
+    out.push_str("<methodResponse><params><param><value><array><data>");
+    for view in views {
+        out.push_str("<value><struct>");
+        for (name, member) in process_info_members(&view, now) {
+            out.push_str("<member><name>");
+            out.push_str(name);
+            out.push_str("</name>");
+            match member {
+                Member::Text(text) => {
+                    out.push_str("<value><string>");
+                    escape_into(&text, &mut out);
+                    out.push_str("</string></value>");
+                }
+                Member::Int(number) => {
+                    let _ = write!(out, "<value><int>{number}</int></value>");
+                }
+            }
+            out.push_str("</member>");
+        }
+        out.push_str("</struct></value>");
+    }
+    out.push_str("</data></array></value></param></params></methodResponse>");
+    out
 }
 
 /// One entry of a group/all result array.
@@ -498,7 +552,12 @@ pub(crate) fn response_xml(result: &Result<Value, Fault>) -> Result<String, dxr:
 }
 
 fn escape_into(mut text: &str, out: &mut String) {
-    while let Some(at) = text.find(['&', '<', '>']) {
+    let special = |byte: &u8| matches!(byte, b'&' | b'<' | b'>');
+    if !text.as_bytes().iter().any(special) {
+        out.push_str(text);
+        return;
+    }
+    while let Some(at) = text.as_bytes().iter().position(special) {
         out.push_str(&text[..at]);
         out.push_str(match text.as_bytes()[at] {
             b'&' => "&amp;",
@@ -627,6 +686,20 @@ impl Api {
         .await?
     }
 
+    /// `getAllProcessInfo()` as the whole response document, the fast path of `/RPC2`
+    /// (what `supervisorctl status` and dashboards call most).
+    pub(crate) async fn all_process_info_xml(&self) -> Result<String, Fault> {
+        self.update(|s| {
+            let ids = s.all_lexical();
+            let now = capped(Some(SystemTime::now()));
+            Ok(write_all_process_info(
+                ids.into_iter().map(|id| s.view(id)),
+                now,
+            ))
+        })
+        .await
+    }
+
     /// Calls one method.
     pub(crate) async fn call(&self, name: &str, params: Vec<Value>) -> Result<Value, Fault> {
         let params = Params { values: params };
@@ -713,10 +786,11 @@ impl Api {
             "supervisor.getAllProcessInfo" => {
                 params.arity(0, 0)?;
                 self.update(|s| {
+                    let now = capped(Some(SystemTime::now()));
                     Ok(Value::Array(
                         s.all_lexical()
                             .into_iter()
-                            .map(|id| process_info(&s.view(id)))
+                            .map(|id| process_info_at(&s.view(id), now))
                             .collect(),
                     ))
                 })
@@ -1432,6 +1506,41 @@ fn tail_file(path: &std::path::Path, offset: i64, length: i64) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn view(name: &str, state: State) -> ProcessView {
+        let at = |seconds| Some(UNIX_EPOCH + std::time::Duration::from_secs(seconds));
+        ProcessView {
+            name: name.to_string(),
+            group: "g<&>".to_string(),
+            laststart: at(1_700_000_000),
+            laststop: at(1_700_000_100),
+            state,
+            spawnerr: Some("Exited too quickly & more".to_string()),
+            exitstatus: Some(3),
+            stdout_logfile: Some("/var/log/a<b>.log".into()),
+            stderr_logfile: None,
+            pid: Some(42),
+        }
+    }
+
+    #[test]
+    fn the_fast_get_all_process_info_writes_the_generic_bytes() {
+        let views = || {
+            [
+                view("run", State::Running),
+                view("fat", State::Fatal),
+                view("exi", State::Exited),
+                view("sto", State::Stopping),
+            ]
+        };
+        let now = 1_700_000_200;
+        let generic = response_xml(&Ok(Value::Array(
+            views().iter().map(|v| process_info_at(v, now)).collect(),
+        )))
+        .expect("render");
+        assert_eq!(write_all_process_info(views().into_iter(), now), generic);
+        assert!(generic.contains("<string>g&lt;&amp;&gt;</string>"));
+    }
 
     #[test]
     fn methods_are_sorted_unique_and_typed() {
