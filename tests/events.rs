@@ -617,7 +617,7 @@ fn memmon_restarts_a_program_that_grows_past_its_limit() {
     let first = daemon.spawned_pid("hog");
     // memmon looks at each TICK_5 and restarts hog over XML-RPC (stop, then start).
     daemon.wait_for_count("spawned: 'hog'", 2);
-    daemon.wait_for_log(&format!("stopped: hog (terminated by SIGTERM)"));
+    daemon.wait_for_log("stopped: hog (terminated by SIGTERM)");
     assert_ne!(daemon.spawned_pid("hog"), first);
     assert_eq!(
         daemon.count("spawned: 'small'"),

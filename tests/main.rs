@@ -3,6 +3,7 @@
 //!
 //! Each module owns one concern; `support` holds the shared `Test` builder.
 
+mod browser;
 mod check_cli;
 mod ctl;
 mod ctl_shell;
