@@ -1,6 +1,7 @@
 //! The `svc` command line: parses arguments, calls the crates, picks a renderer and maps
 //! exit codes. No logic of its own lives here (`run.rs`: the `svc run` options; `arena.rs`:
-//! the allocator `svc check` switches on; `svc ctl` is the `svc-ctl` crate).
+//! the allocator `svc check` switches on; `migrate.rs`: `svc migrate` and `svc schema`
+//! around the `svc-migrate` crate; `svc ctl` is the `svc-ctl` crate).
 //!
 //! Exit codes of `svc check`: 0 clean (warnings allowed unless `--strict`), 1 errors (or
 //! warnings under `--strict`), 2 usage or I/O problems. A closed stdout (broken pipe) exits 0.
@@ -15,6 +16,7 @@ use svc_compiler::render::{HumanStyle, github, human, json};
 use svc_compiler::{CompileOptions, compile, search};
 
 mod arena;
+mod migrate;
 mod run;
 
 #[global_allocator]
@@ -39,6 +41,10 @@ enum Command {
     Run(Box<run::RunArgs>),
     /// Control a running daemon (supervisorctl's command line).
     Ctl(svc_ctl::CtlArgs),
+    /// Convert a supervisord.conf (with its includes) to svc's TOML format, same meaning.
+    Migrate(migrate::MigrateArgs),
+    /// Print the JSON Schema of svc's TOML format.
+    Schema,
 }
 
 #[derive(Debug, clap::Args)]
@@ -227,5 +233,7 @@ fn main() -> ExitCode {
         Command::Check(args) => check(args),
         Command::Run(args) => run::run(*args),
         Command::Ctl(args) => svc_ctl::main(args),
+        Command::Migrate(args) => migrate::migrate(args),
+        Command::Schema => migrate::schema(),
     }
 }

@@ -8,6 +8,7 @@ mod check_cli;
 mod ctl;
 mod ctl_shell;
 mod events;
+mod migrate;
 mod oracle;
 mod properties;
 mod rpc;

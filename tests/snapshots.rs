@@ -123,6 +123,10 @@ const AREA_INTROS: &[(&str, &str)] = &[
         "`[supervisorctl]`. supervisord never reads this section, so its problems are warnings.",
     ),
     (
+        "toml",
+        "svc's TOML format (`.toml` files): stricter than INI. An unknown key is an error with a did-you-mean, every value must have a type its key accepts, a table is defined once across all files, and includes may nest but not loop.",
+    ),
+    (
         "lint",
         "Warnings about what supervisord accepts silently. Each lint is one module under `compiler/src/lints/`, whose documentation (What / Why / Example / Fix) is reproduced here. `svc check --strict` fails on them.",
     ),
@@ -144,9 +148,15 @@ fn docs_path() -> PathBuf {
     workspace().join("docs").join("diagnostics.md")
 }
 
-/// `tests/fixtures/<area>/<name>.conf`, relative to the fixtures directory.
+/// `tests/fixtures/<area>/<name>.conf` (`.toml` for the TOML format's codes), relative to
+/// the fixtures directory.
 fn fixture_name(code: &Code) -> String {
-    format!("{}/{}.conf", code.area(), code.short_name())
+    let extension = if code.area() == "toml" {
+        "toml"
+    } else {
+        "conf"
+    };
+    format!("{}/{}.{extension}", code.area(), code.short_name())
 }
 
 /// `<area>__<name>`: the snapshot's name (insta adds `.snap`).
@@ -546,7 +556,7 @@ fn check_code(code: &'static Code, host: &FixtureHost) -> Vec<String> {
     let fixture = fixtures_dir().join(fixture_name(code));
     let fixture_text =
         String::from_utf8_lossy(&std::fs::read(&fixture).unwrap_or_default()).into_owned();
-    if !fixture_text.contains("; not firing") {
+    if !fixture_text.contains("; not firing") && !fixture_text.contains("# not firing") {
         problems.push(format!("{} has no `; not firing:` case", fixture.display()));
     }
     let mut settings = insta::Settings::clone_current();
@@ -636,7 +646,10 @@ fn no_fixture_or_snapshot_exists_for_an_unknown_code() {
             continue;
         }
         for (name, is_dir) in entries(&fixtures_dir().join(&area)) {
-            let (stem, wanted_dir) = match (name.strip_suffix(".conf"), name.strip_suffix(".d")) {
+            let fixture_stem = name
+                .strip_suffix(".conf")
+                .or_else(|| name.strip_suffix(".toml").filter(|_| area == "toml"));
+            let (stem, wanted_dir) = match (fixture_stem, name.strip_suffix(".d")) {
                 (Some(stem), _) => (stem, false),
                 (_, Some(stem)) => (stem, true),
                 _ => (name.as_str(), !is_dir),

@@ -144,6 +144,14 @@ codes! {
     LINT_MISSING_RPCINTERFACE = "svc::lint::missing_rpcinterface", Warning, "An HTTP server is configured without [rpcinterface:supervisor]; supervisorctl cannot talk to it.";
     NUMPROCS_TOO_LARGE = "svc::numprocs::too_large", Error, "numprocs is above 100,000; svc refuses to expand it (supervisord would try and exhaust memory).";
     LINT_DEFAULT_SECTION = "svc::lint::default_section", Warning, "A [DEFAULT] section silently adds its keys to every section.";
+
+    // svc's TOML format (compiler/src/toml/): strict where INI is lenient.
+    TOML_SYNTAX = "svc::toml::syntax", Error, "A .toml file is not valid TOML (every error is reported, the first of each line).";
+    TOML_UNKNOWN_KEY = "svc::toml::unknown_key", Error, "A table or key the TOML format does not have (in INI this is only a warning).";
+    TOML_WRONG_TYPE = "svc::toml::wrong_type", Error, "A TOML value has a type its key does not accept (a float for startsecs, a number for command).";
+    TOML_UNREPRESENTABLE_VALUE = "svc::toml::unrepresentable_value", Error, "A TOML value that supervisord's own readers cannot hold (a , in a list item, an environment value with both kinds of quotes).";
+    TOML_DUPLICATE_TABLE = "svc::toml::duplicate_table", Error, "Two TOML files define the same table (INI would merge them silently).";
+    TOML_INCLUDE_CYCLE = "svc::toml::include_cycle", Error, "TOML includes form a cycle: a file includes itself, directly or through others.";
 }
 
 /// Looks a code up by name.

@@ -1,11 +1,13 @@
-//! svc's compiler: supervisord.conf (INI) to a [`svc_schema::Graph`] plus diagnostics.
+//! svc's compiler: supervisord.conf (INI), or svc's TOML format, to a [`svc_schema::Graph`]
+//! plus diagnostics.
 //!
 //! Pipeline (one module per pass): `load` reads the main file and its `[include]`s into
 //! [`source::Sources`] → `ini` parses them with configparser's semantics into one merged
 //! [`ini::Document`] → `lower` expands (`expand`), types (`convert`) and validates every
 //! section into the Graph, running host checks (`lower::host_checks`) → `lints` look for
-//! what supervisord accepts silently. `render` turns diagnostics into text, JSON or GitHub
-//! annotations.
+//! what supervisord accepts silently. A `.toml` file is read by `toml` into the same
+//! [`ini::Document`] instead, so that it goes through the same lowering and lints. `render`
+//! turns diagnostics into text, JSON or GitHub annotations.
 //!
 //! Invariant: [`compile`] never fails and never panics on input; it returns what it could
 //! build and every diagnostic. The Graph is returned only when no error was found.
@@ -25,6 +27,7 @@ pub mod render;
 pub mod search;
 pub mod source;
 pub mod suggest;
+pub mod toml;
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -97,6 +100,7 @@ pub(crate) struct Context {
 }
 
 /// Compiles the configuration file at `path` as supervisord 4.3.0 would read it on `host`.
+/// A path ending in `.toml` is read as svc's TOML format, anything else as INI.
 pub fn compile(path: &Path, host: &dyn Host, options: &CompileOptions) -> Compilation {
     let mut sources = Sources::new();
     let mut diagnostics = Vec::new();
@@ -135,10 +139,6 @@ pub fn compile(path: &Path, host: &dyn Host, options: &CompileOptions) -> Compil
         absolute.clone(),
         &mut diagnostics,
     );
-    let mut document = Document::default();
-    if let Some(source) = sources.get(main) {
-        ini::parse_into(&mut document, source, &mut diagnostics);
-    }
     let context = Context {
         here: paths::dirname(&absolute).into(),
         node_name: host.node_name().into(),
@@ -150,17 +150,40 @@ pub fn compile(path: &Path, host: &dyn Host, options: &CompileOptions) -> Compil
             EnvPolicy::Lenient
         },
     };
-    load::includes(
-        host,
-        &mut document,
-        &mut sources,
-        path,
-        &context,
-        &mut diagnostics,
-    );
+    let mut silenced = Vec::new();
+    let document = if toml::is_toml_path(path) {
+        let (document, refused) = toml::read(host, &mut sources, main, &context, &mut diagnostics);
+        silenced = refused;
+        document
+    } else {
+        let mut document = Document::default();
+        if let Some(source) = sources.get(main) {
+            ini::parse_into(&mut document, source, &mut diagnostics);
+        }
+        load::includes(
+            host,
+            &mut document,
+            &mut sources,
+            path,
+            &context,
+            &mut diagnostics,
+        );
+        document
+    };
 
-    let (graph, facts, lowering_diagnostics) =
+    let (graph, facts, mut lowering_diagnostics) =
         lower_document(&document, host, options, &context, main);
+    // A required key refused for its TOML type is reported once, not again as missing.
+    lowering_diagnostics.retain(|d| {
+        let missing = [
+            codes::PROGRAM_MISSING_COMMAND.name,
+            codes::EVENTLISTENER_MISSING_EVENTS.name,
+        ];
+        !(missing.contains(&d.code.name)
+            && d.primary
+                .as_ref()
+                .is_some_and(|l| silenced.contains(&l.span)))
+    });
     diagnostics.extend(lowering_diagnostics);
     let lint_context = lints::LintContext::new(&document, &sources, &graph, &facts);
     diagnostics.extend(lints::run(&lint_context));

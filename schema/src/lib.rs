@@ -7,6 +7,9 @@
 //! which gives `command` its meaning (argv), and [`python::repr`], how supervisord shows a
 //! value in its messages.
 //!
+//! It also owns the types of svc's TOML configuration format ([`toml`]), from which its
+//! JSON Schema is generated.
+//!
 //! Invariants:
 //! - A `Graph` is *semantic*: it holds values only. Where a value came from (file, byte span)
 //!   is kept beside it in `#[serde(skip)]` [`Origin`] fields, so an INI file and its TOML
@@ -20,6 +23,7 @@ mod graph;
 pub mod python;
 pub mod shlex;
 mod span;
+pub mod toml;
 
 pub use graph::*;
 pub use span::{Origin, SourceId, Span};

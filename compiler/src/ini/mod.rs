@@ -15,7 +15,8 @@ mod line;
 mod parse;
 mod value;
 
+pub(crate) use document::insert_entry;
 pub use document::{Document, Entries, Entry, Section};
 pub use line::{is_py_space, py_strip};
 pub use parse::{FileOutcome, parse_into};
-pub use value::Value;
+pub use value::{Run, Value};

@@ -27,6 +27,15 @@ enum PieceOrigin {
     Replaced(usize, usize),
 }
 
+/// Where a run of text given to [`Value::from_runs`] comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Run {
+    /// Copied from the source starting at this byte offset (the same bytes).
+    Copied(usize),
+    /// Stands for this span of the source (an escape, a separator added by the reader).
+    Replaced(Span),
+}
+
 /// An INI value: its text as configparser returns it, and where each byte came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Value {
@@ -63,6 +72,49 @@ impl Value {
                 origin: PieceOrigin::Replaced(span.start as usize, span.end as usize),
             }],
         }
+    }
+
+    /// A value assembled from runs of text, each either copied from the source (from a byte
+    /// offset, same length) or standing for a span of it (an escape sequence, a joining
+    /// comma). This is how values read from a TOML file keep their map: the text is what the
+    /// INI reader would have produced, every byte pointing into the TOML. `at` places an
+    /// empty value.
+    pub fn from_runs<'t>(
+        source: SourceId,
+        at: Span,
+        runs: impl IntoIterator<Item = (&'t str, Run)>,
+    ) -> Value {
+        let mut value = Value {
+            text: String::new(),
+            source,
+            start: 0,
+            pieces: Vec::new(),
+        };
+        for (text, run) in runs {
+            if text.is_empty() {
+                continue;
+            }
+            let origin = match run {
+                Run::Copied(start) => PieceOrigin::Copied(start),
+                Run::Replaced(span) => {
+                    PieceOrigin::Replaced(span.start as usize, span.end as usize)
+                }
+            };
+            value.pieces.push(Piece {
+                text_start: value.text.len(),
+                len: text.len(),
+                origin,
+            });
+            value.text.push_str(text);
+        }
+        if value.pieces.is_empty() {
+            value.pieces.push(Piece {
+                text_start: 0,
+                len: 0,
+                origin: PieceOrigin::Replaced(at.start as usize, at.start as usize),
+            });
+        }
+        value
     }
 
     /// Appends a continuation line: `\n` then `text` copied from `start`. The newline maps

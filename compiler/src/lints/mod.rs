@@ -25,7 +25,7 @@ mod shared_rotated_logfile;
 mod startsecs_zero_retries;
 mod unauthenticated_inet_server;
 mod unexpanded_shell_variable;
-mod unknown_key;
+pub(crate) mod unknown_key;
 mod unknown_section;
 mod unparsable_command;
 
