@@ -21,7 +21,7 @@ use crate::support::daemon::{Daemon, SIGTERM, Setup};
 /// and an answer. Modes: `ok` (always OK), `fail-first` (the first event gets FAIL), `die`
 /// (exits on its first event, once), `garbage` (answers the first event with a bad result
 /// line), `hello` (says HELLO instead of READY), `late` (READY only once the file `go`
-/// exists).
+/// exists), `hold` (answers each event only once the file `go` exists).
 const LISTENER: &str = r#"import json, os, sys, time
 here = os.path.dirname(os.path.abspath(__file__))
 mode, record = sys.argv[1], os.path.join(here, sys.argv[2])
@@ -47,6 +47,8 @@ while True:
     if mode == 'die' and not os.path.exists(os.path.join(here, 'died')):
         open(os.path.join(here, 'died'), 'w').close()
         sys.exit(1)
+    while mode == 'hold' and not os.path.exists(os.path.join(here, 'go')):
+        time.sleep(0.01)
     if mode == 'garbage' and count == 1:
         write('garbage\n')
         continue
@@ -317,6 +319,39 @@ fn a_rejected_event_is_delivered_again() {
     assert_eq!(events[0].headers, events[1].headers, "same serials");
     assert_eq!(events[1].payload, "type:t\nonce");
     daemon.wait_for_log("WARN lst: event was rejected");
+    assert_eq!(daemon.stop(SIGTERM).code(), Some(0));
+}
+
+#[test]
+fn a_pool_of_two_gives_each_event_to_a_ready_listener() {
+    let mut daemon = start(
+        "[eventlistener:lst]\ncommand=python3 %(here)s/listener.py hold lst_%(process_num)d.jsonl\n\
+         process_name=%(program_name)s_%(process_num)d\nnumprocs=2\nevents=REMOTE_COMMUNICATION\n",
+    );
+    daemon.wait_for_log("lst_0: ACKNOWLEDGED -> READY");
+    daemon.wait_for_log("lst_1: ACKNOWLEDGED -> READY");
+    daemon.wait_for_count("entered RUNNING state", 2);
+    // The first listener holds its event (BUSY): the second event goes to the other one.
+    check(
+        &daemon,
+        &[("supervisor.sendRemoteCommEvent('t', 'one')", "True")],
+    );
+    wait_seen(&daemon, "lst_0.jsonl", "the first event", |e| !e.is_empty());
+    check(
+        &daemon,
+        &[("supervisor.sendRemoteCommEvent('t', 'two')", "True")],
+    );
+    let second = wait_seen(&daemon, "lst_1.jsonl", "the second event", |e| {
+        !e.is_empty()
+    });
+    assert_eq!(second[0].payload, "type:t\ntwo");
+    assert_eq!(second[0].number("serial"), 1);
+    assert_eq!(second[0].number("poolserial"), 1);
+    let first = seen(&daemon, "lst_0.jsonl");
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0].payload, "type:t\none");
+    std::fs::write(daemon.join("go"), "").expect("create go");
+    daemon.wait_for_count("event was processed", 2);
     assert_eq!(daemon.stop(SIGTERM).code(), Some(0));
 }
 
