@@ -6,7 +6,7 @@
 //! Exit codes of `svc check`: 0 clean (warnings allowed unless `--strict`), 1 errors (or
 //! warnings under `--strict`), 2 usage or I/O problems. A closed stdout (broken pipe) exits 0.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -173,7 +173,7 @@ fn report(
     let colour = match args.color {
         Color::Always => true,
         Color::Never => false,
-        Color::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        Color::Auto => HumanStyle::for_stderr() == HumanStyle::Colour,
     };
     match machine_output {
         Some(text) if graph_text.is_none() => print(&text)?,

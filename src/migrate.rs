@@ -6,7 +6,6 @@
 //! holds something the TOML format cannot say, 2 usage or I/O problems (a file that cannot
 //! be read, an output file that exists without `--force`).
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -71,15 +70,13 @@ pub fn migrate(args: MigrateArgs) -> ExitCode {
     let files = match svc_migrate::migrate(&compilation, &options) {
         Ok(files) => files,
         Err(Refusal::Errors) => {
-            let style = if std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
-            {
-                HumanStyle::Colour
-            } else {
-                HumanStyle::Plain
-            };
             eprint!(
                 "{}",
-                human(&compilation.diagnostics, &compilation.sources, style)
+                human(
+                    &compilation.diagnostics,
+                    &compilation.sources,
+                    HumanStyle::for_stderr()
+                )
             );
             if compilation.unreadable {
                 return ExitCode::from(2);

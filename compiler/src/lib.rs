@@ -272,3 +272,24 @@ fn finish(
         unreadable: false,
     }
 }
+
+/// `(code, 1-based line, 1-based column, text under the span)` of every diagnostic: what
+/// the unit tests of the passes assert.
+#[cfg(test)]
+pub(crate) fn found(compilation: &Compilation) -> Vec<(&'static str, usize, usize, String)> {
+    compilation
+        .diagnostics
+        .iter()
+        .filter_map(|d| {
+            let span = d.primary.as_ref()?.span;
+            let source = compilation.sources.get(span.source)?;
+            let (line, column) = source.line_col(span.start as usize);
+            Some((
+                d.code.name,
+                line + 1,
+                column + 1,
+                source.slice(span).to_string(),
+            ))
+        })
+        .collect()
+}

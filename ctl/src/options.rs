@@ -15,7 +15,6 @@
 //!
 //! **Boundary:** returns plain values; nothing here talks to a server.
 
-use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -134,15 +133,13 @@ fn read_file(path: &Path, host: &RealHost) -> Result<svc_schema::Supervisorctl, 
                     diagnostic.is_error() && matches!(diagnostic.code.area(), "source" | "ini")
                 });
             if unreadable {
-                let style =
-                    if std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none() {
-                        HumanStyle::Colour
-                    } else {
-                        HumanStyle::Plain
-                    };
                 eprint!(
                     "{}",
-                    human(&compilation.diagnostics, &compilation.sources, style)
+                    human(
+                        &compilation.diagnostics,
+                        &compilation.sources,
+                        HumanStyle::for_stderr()
+                    )
                 );
                 return Err(ExitCode::from(2));
             }

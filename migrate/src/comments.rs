@@ -92,17 +92,7 @@ impl Comments {
         source: SourceId,
         lines: std::ops::RangeInclusive<usize>,
     ) -> Vec<String> {
-        if lines.is_empty() {
-            return Vec::new();
-        }
-        let keys: Vec<(SourceId, usize)> = self
-            .before
-            .range((source, *lines.start())..=(source, *lines.end()))
-            .map(|(key, _)| *key)
-            .collect();
-        keys.into_iter()
-            .flat_map(|key| self.before.remove(&key).unwrap_or_default())
-            .collect()
+        take_lines(&mut self.before, source, lines)
     }
 
     /// The inline comment of the header on `line` of `source`, handed out once.
@@ -167,4 +157,22 @@ mod tests {
         assert_eq!(comments.take_trailer(id), ["; trailer"]);
         assert!(comments.rest(id).is_empty());
     }
+}
+
+/// Removes and returns, in line order, the texts kept for lines `lines` of `source`.
+pub fn take_lines(
+    by_line: &mut BTreeMap<(SourceId, usize), Vec<String>>,
+    source: SourceId,
+    lines: std::ops::RangeInclusive<usize>,
+) -> Vec<String> {
+    if lines.is_empty() {
+        return Vec::new();
+    }
+    let keys: Vec<(SourceId, usize)> = by_line
+        .range((source, *lines.start())..=(source, *lines.end()))
+        .map(|(key, _)| *key)
+        .collect();
+    keys.into_iter()
+        .flat_map(|key| by_line.remove(&key).unwrap_or_default())
+        .collect()
 }

@@ -282,17 +282,7 @@ impl<'c> Migration<'c> {
         source: SourceId,
         lines: std::ops::RangeInclusive<usize>,
     ) -> Vec<String> {
-        if lines.is_empty() {
-            return Vec::new();
-        }
-        let keys: Vec<(SourceId, usize)> = self
-            .notes
-            .range((source, *lines.start())..=(source, *lines.end()))
-            .map(|(key, _)| *key)
-            .collect();
-        keys.into_iter()
-            .flat_map(|key| self.notes.remove(&key).unwrap_or_default())
-            .collect()
+        comments::take_lines(&mut self.notes, source, lines)
     }
 
     /// The whole configuration folded into one TOML file.

@@ -284,19 +284,22 @@ impl Capture {
         }
     }
 
+    /// The bytes as logged: without ANSI escapes under `strip_ansi`.
+    fn stripped<'d>(&self, data: &'d [u8]) -> std::borrow::Cow<'d, [u8]> {
+        if self.strip_ansi {
+            std::borrow::Cow::Owned(strip_ansi(data))
+        } else {
+            std::borrow::Cow::Borrowed(data)
+        }
+    }
+
     /// A listener's stdout: logged as written, then read as protocol.
     fn record_listener(&mut self, data: &[u8]) {
         if data.is_empty() {
             return;
         }
-        let stripped;
-        let logged = if self.strip_ansi {
-            stripped = strip_ansi(data);
-            &stripped[..]
-        } else {
-            data
-        };
-        self.write_file(logged);
+        let logged = self.stripped(data);
+        self.write_file(&logged);
         {
             let mut main_log = self.main_log.borrow_mut();
             if main_log.enabled(LogLevel::Debug) {
@@ -338,13 +341,8 @@ impl Capture {
         if data.is_empty() {
             return;
         }
-        let stripped;
-        let data = if self.strip_ansi {
-            stripped = strip_ansi(data);
-            &stripped[..]
-        } else {
-            data
-        };
+        let stripped = self.stripped(data);
+        let data = &stripped[..];
         match self.capture_mode() {
             Some(mode) if mode.active => {
                 // supervisord's BoundIO: a write that would overflow first drops as many

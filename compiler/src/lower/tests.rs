@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use crate::host::MemoryHost;
-use crate::{Compilation, CompileOptions, compile};
+use crate::{Compilation, CompileOptions, compile, found};
 
 fn run(host: MemoryHost) -> Compilation {
     compile(
@@ -16,25 +16,6 @@ fn run(host: MemoryHost) -> Compilation {
 
 fn one(text: &str) -> Compilation {
     run(MemoryHost::new().file("/etc/sv/supervisord.conf", text))
-}
-
-/// `(code, 1-based line, 1-based column, text under the span)` of every diagnostic.
-fn found(compilation: &Compilation) -> Vec<(&'static str, usize, usize, String)> {
-    compilation
-        .diagnostics
-        .iter()
-        .filter_map(|d| {
-            let span = d.primary.as_ref()?.span;
-            let source = compilation.sources.get(span.source)?;
-            let (line, column) = source.line_col(span.start as usize);
-            Some((
-                d.code.name,
-                line + 1,
-                column + 1,
-                source.slice(span).to_string(),
-            ))
-        })
-        .collect()
 }
 
 fn names(compilation: &Compilation) -> Vec<(String, Vec<String>)> {

@@ -17,6 +17,19 @@ pub enum HumanStyle {
     Plain,
 }
 
+impl HumanStyle {
+    /// What diagnostics printed on stderr get: colour on a terminal unless `NO_COLOR` is
+    /// set, plain otherwise.
+    pub fn for_stderr() -> HumanStyle {
+        use std::io::IsTerminal as _;
+        if std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none() {
+            HumanStyle::Colour
+        } else {
+            HumanStyle::Plain
+        }
+    }
+}
+
 /// A label in a file other than the primary one, shown as a related report.
 #[derive(Debug)]
 struct Related {

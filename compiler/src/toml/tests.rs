@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use crate::host::MemoryHost;
-use crate::{Compilation, CompileOptions, compile};
+use crate::{Compilation, CompileOptions, compile, found};
 
 fn compile_at(host: &MemoryHost, path: &str) -> Compilation {
     compile(Path::new(path), host, &CompileOptions::default())
@@ -35,25 +35,6 @@ fn graph_json(compilation: &Compilation) -> String {
         .as_ref()
         .unwrap_or_else(|| panic!("no graph: {codes:?}"));
     serde_json::to_string_pretty(graph).unwrap_or_default()
-}
-
-/// `(code, 1-based line, 1-based column, text under the span)` of every diagnostic.
-fn found(compilation: &Compilation) -> Vec<(&'static str, usize, usize, String)> {
-    compilation
-        .diagnostics
-        .iter()
-        .filter_map(|d| {
-            let span = d.primary.as_ref()?.span;
-            let source = compilation.sources.get(span.source)?;
-            let (line, column) = source.line_col(span.start as usize);
-            Some((
-                d.code.name,
-                line + 1,
-                column + 1,
-                source.slice(span).to_string(),
-            ))
-        })
-        .collect()
 }
 
 #[test]
