@@ -21,12 +21,14 @@
 //! - memory: VmRSS of the daemon idle with one program, and with the 1,000 children.
 //! - capture: a child writes 1 GiB to stdout into a log rotated at 256 MiB; wall time until
 //!   every byte is in the files, and the daemon's CPU time, against `cat` copying the same
-//!   pipe into a file.
+//!   pipe into a file (its wall time and its own CPU time, printed above the table).
 //!
 //! `SVC_BENCH_ONLY=svc` skips supervisord (it takes about a minute); `SVC_BENCH_PART=respawn`
 //! (or `fleet`) measures only the respawn latency (or the start, memory and shutdown of
-//! 1,000 programs). The respawn probe polls `/proc` every 50 µs rather
-//! than spinning, so that it does not take the CPU the daemon and the new child need. Nothing is asserted
+//! 1,000 programs); `SVC_BENCH_RUNS=N` measures the fleet N times (median, min and max);
+//! `SVC_BENCH_SVC=/path/to/svc` runs another build of svc, to compare two versions in the
+//! same conditions. The respawn probe polls `/proc` every 50 µs rather than spinning, so
+//! that it does not take the CPU the daemon and the new child need. Nothing is asserted
 //! about the times (STYLE.md: measure with benchmarks, never assert timings).
 
 use std::path::Path;
@@ -207,6 +209,16 @@ fn fleet(daemon: Daemon) -> Fleet {
     }
 }
 
+/// How many times the fleet is measured (`SVC_BENCH_RUNS`, default 1): the start time
+/// varies by ±20% from run to run on a shared machine.
+fn fleet_runs() -> usize {
+    std::env::var("SVC_BENCH_RUNS")
+        .ok()
+        .and_then(|runs| runs.parse().ok())
+        .filter(|runs| *runs > 0)
+        .unwrap_or(1)
+}
+
 fn idle_rss(daemon: Daemon) -> u64 {
     let running = Running::start(daemon, "[program:one]\ncommand=/bin/sleep 100000\n");
     assert!(wait_until(Duration::from_secs(10), || running
@@ -259,19 +271,53 @@ fn capture(daemon: Daemon) -> CaptureRun {
     CaptureRun { wall, cpu }
 }
 
-fn cat_baseline() -> Duration {
+/// `cat` copying the pipe of `head` into a file: wall time, and `cat`'s own CPU time.
+struct CatRun {
+    wall: Duration,
+    cpu: Duration,
+    user: Duration,
+    system: Duration,
+}
+
+fn cat_baseline() -> CatRun {
+    use std::process::Stdio;
     let dir = tempfile::tempdir().expect("temporary directory");
+    let output = std::fs::File::create(dir.path().join("cat.log")).expect("create cat.log");
     let started = Instant::now();
-    let status = Command::new("/bin/sh")
-        .arg("-c")
-        .arg(format!(
-            "/usr/bin/head -c {CAPTURE_BYTES} /dev/zero | /bin/cat > {}",
-            dir.path().join("cat.log").display()
-        ))
-        .status()
-        .expect("run the cat baseline");
-    assert!(status.success());
-    started.elapsed()
+    let mut head = Command::new("/usr/bin/head")
+        .args(["-c", &CAPTURE_BYTES.to_string(), "/dev/zero"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("run head");
+    let pipe = head.stdout.take().expect("head's stdout");
+    let mut cat = Command::new("/bin/cat")
+        .stdin(Stdio::from(pipe))
+        .stdout(Stdio::from(output))
+        .spawn()
+        .expect("run cat");
+    let children_cpu = || {
+        // SAFETY: getrusage fills the struct it is given.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
+        let time = |tv: libc::timeval| {
+            Duration::from_secs(tv.tv_sec as u64) + Duration::from_micros(tv.tv_usec as u64)
+        };
+        (time(usage.ru_utime), time(usage.ru_stime))
+    };
+    // Children waited for so far (the daemons) are in `before`; `cat` is the only one
+    // waited for in between.
+    let before = children_cpu();
+    assert!(cat.wait().expect("wait for cat").success());
+    let after = children_cpu();
+    let wall = started.elapsed();
+    assert!(head.wait().expect("wait for head").success());
+    let (user, system) = (after.0 - before.0, after.1 - before.1);
+    CatRun {
+        wall,
+        cpu: user + system,
+        user,
+        system,
+    }
 }
 
 fn ms(duration: Duration) -> String {
@@ -302,14 +348,34 @@ fn main() {
         }
         Ok("fleet") => {
             for &daemon in &daemons {
-                let fleet = fleet(daemon);
-                println!(
-                    "{}: start {}, shutdown {}, RSS {} kB",
-                    daemon.name(),
-                    ms(fleet.start),
-                    ms(fleet.shutdown),
-                    fleet.rss_kb
-                );
+                let runs: Vec<Fleet> = (0..fleet_runs()).map(|_| fleet(daemon)).collect();
+                for run in &runs {
+                    println!(
+                        "{}: start {}, shutdown {}, RSS {} kB",
+                        daemon.name(),
+                        ms(run.start),
+                        ms(run.shutdown),
+                        run.rss_kb
+                    );
+                }
+                if runs.len() > 1 {
+                    let spread = |values: Vec<Duration>| {
+                        let (low, high) = (values.iter().min(), values.iter().max());
+                        format!(
+                            "median {} (min {}, max {})",
+                            ms(median(values.clone())),
+                            low.map_or(String::new(), |d| ms(*d)),
+                            high.map_or(String::new(), |d| ms(*d))
+                        )
+                    };
+                    println!(
+                        "{}: over {} runs: start {}; shutdown {}",
+                        daemon.name(),
+                        runs.len(),
+                        spread(runs.iter().map(|run| run.start).collect()),
+                        spread(runs.iter().map(|run| run.shutdown).collect())
+                    );
+                }
             }
             return;
         }
@@ -318,11 +384,17 @@ fn main() {
     for &daemon in &daemons {
         eprintln!("measuring {} ...", daemon.name());
         respawns.push(respawn(daemon));
-        fleets.push(fleet(daemon));
+        let runs: Vec<Fleet> = (0..fleet_runs()).map(|_| fleet(daemon)).collect();
+        fleets.push(Fleet {
+            start: median(runs.iter().map(|run| run.start).collect()),
+            shutdown: median(runs.iter().map(|run| run.shutdown).collect()),
+            rss_kb: runs.iter().map(|run| run.rss_kb).max().unwrap_or(0),
+        });
         idles.push(idle_rss(daemon));
         captures.push(capture(daemon));
     }
     let cat = cat_baseline();
+    let cat_wall = cat.wall;
     let ratio = |values: &[f64]| -> String {
         match values {
             [svc, other] if *svc > 0.0 => format!("{:.1}×", other / svc),
@@ -371,7 +443,7 @@ fn main() {
                 format!(
                     "{:.2} GiB/s ({:.0}% of cat)",
                     gib_per_s(c.wall),
-                    100.0 * cat.as_secs_f64() / c.wall.as_secs_f64()
+                    100.0 * cat_wall.as_secs_f64() / c.wall.as_secs_f64()
                 )
             })
             .collect(),
@@ -384,8 +456,12 @@ fn main() {
     ));
 
     println!(
-        "cat copying the same pipe into a file: {:.2} GiB/s",
-        gib_per_s(cat)
+        "cat copying the same pipe into a file: {:.2} GiB/s, cat's CPU {} per GiB \
+         (user {}, system {})",
+        gib_per_s(cat.wall),
+        ms(cat.cpu),
+        ms(cat.user),
+        ms(cat.system)
     );
     let header: Vec<&str> = daemons.iter().map(|d| d.name()).collect();
     println!(

@@ -227,6 +227,28 @@ fn missing_directory_is_reported_in_the_childs_stderr_log() {
 }
 
 #[test]
+fn a_failed_exec_is_reported_in_the_childs_stderr_log() {
+    let setup = Setup::new().file("noexec", "not a program\n");
+    let program = setup.path().join("noexec");
+    std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755))
+        .expect("make the file executable");
+    let mut daemon = setup.start(
+        "[program:x]\ncommand=%(here)s/noexec\nstartretries=0\n\
+         stdout_logfile=%(here)s/x.out\nstderr_logfile=%(here)s/x.err\n",
+    );
+    daemon.wait_for_log("gave up: x");
+    let stderr = daemon.wait_for_file("x.err", "not spawned\n");
+    assert_eq!(
+        stderr,
+        format!(
+            "supervisor: couldn't exec {}: ENOEXEC\nsupervisor: child process was not spawned\n",
+            program.display()
+        )
+    );
+    assert_eq!(daemon.stop(SIGTERM).code(), Some(0));
+}
+
+#[test]
 fn a_child_ignoring_the_stop_signal_is_killed_after_stopwaitsecs() {
     let mut daemon = Setup::new().file("stubborn.py", STUBBORN).start(
         "[program:x]\ncommand=python3 %(here)s/stubborn.py\nstartsecs=0\nstopwaitsecs=1\n\

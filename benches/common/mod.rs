@@ -29,6 +29,14 @@ impl Daemon {
     }
 }
 
+/// svc: `SVC_BENCH_SVC` (another build, to compare two versions in the same conditions), or
+/// the one this benchmark was built with.
+fn svc_path() -> PathBuf {
+    std::env::var_os("SVC_BENCH_SVC")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_svc")))
+}
+
 /// supervisord: `SVC_SUPERVISORD`, or the one next to `python3`.
 fn supervisord_path() -> PathBuf {
     if let Some(path) = std::env::var_os("SVC_SUPERVISORD") {
@@ -69,7 +77,7 @@ impl Running {
         std::fs::write(&path, config).expect("write the configuration");
         let mut command = match daemon {
             Daemon::Svc => {
-                let mut command = Command::new(env!("CARGO_BIN_EXE_svc"));
+                let mut command = Command::new(svc_path());
                 command.arg("run");
                 command
             }

@@ -461,6 +461,9 @@ impl Supervisor {
 
     /// Starts every autostart process, groups in ascending priority.
     fn autostart(&mut self) {
+        // The spawns follow one another: none waits for its child to leave the daemon's fd
+        // table (see `spawn::Batch`).
+        let _batch = spawn::batch();
         for group in self.groups_by_priority() {
             for member in self.groups[group].members.clone() {
                 if self.procs[member].config.autostart
