@@ -19,13 +19,17 @@
 //!   measure the file system rather than the supervisor.
 //! - shutdown: SIGTERM to the daemon with those 1,000 running, until it has exited.
 //! - memory: VmRSS of the daemon idle with one program, and with the 1,000 children.
+//! - respawn under events: the respawn again, while a child writes to stdout as fast as it
+//!   can with `stdout_events_enabled` and an event listener (a small Python script that
+//!   acknowledges at once) takes its PROCESS_LOG_STDOUT events: the daemon's other work
+//!   must keep its latency.
 //! - capture: a child writes 1 GiB to stdout into a log rotated at 256 MiB; wall time until
 //!   every byte is in the files, and the daemon's CPU time, against `cat` copying the same
 //!   pipe into a file (its wall time and its own CPU time, printed above the table).
 //!
 //! `SVC_BENCH_ONLY=svc` skips supervisord (it takes about a minute); `SVC_BENCH_PART=respawn`
-//! (or `fleet`) measures only the respawn latency (or the start, memory and shutdown of
-//! 1,000 programs); `SVC_BENCH_RUNS=N` measures the fleet N times (median, min and max);
+//! (or `fleet`, or `events`) measures only the respawn latency (or the start, memory and
+//! shutdown of 1,000 programs, or the respawn under events); `SVC_BENCH_RUNS=N` measures the fleet N times (median, min and max);
 //! `SVC_BENCH_SVC=/path/to/svc` runs another build of svc, to compare two versions in the
 //! same conditions. The respawn probe polls `/proc` every 50 µs rather than spinning, so
 //! that it does not take the CPU the daemon and the new child need. Nothing is asserted
@@ -127,10 +131,47 @@ fn median(mut values: Vec<Duration>) -> Duration {
     values[values.len() / 2]
 }
 
+/// An event listener that acknowledges every event at once.
+const LISTENER: &str = "import sys
+def out(text):
+    sys.stdout.write(text)
+    sys.stdout.flush()
+out('READY\\n')
+while True:
+    line = sys.stdin.readline()
+    if not line:
+        break
+    sys.stdin.read(int(line.split('len:')[1]))
+    out('RESULT 2\\nOKREADY\\n')
+";
+
 fn respawn(daemon: Daemon) -> Duration {
+    respawn_with(daemon, "")
+}
+
+/// The respawn latency while a listener takes the PROCESS_LOG events of a chatty child.
+fn respawn_under_events(daemon: Daemon) -> Duration {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let listener = dir.path().join("listener.py");
+    std::fs::write(&listener, LISTENER).expect("write the listener");
+    respawn_with(
+        daemon,
+        &format!(
+            "[eventlistener:listener]\ncommand=python3 {}\nevents=PROCESS_LOG_STDOUT\n\
+             [program:chatty]\ncommand=/usr/bin/yes 0123456789012345678901234567890123456789\n\
+             startsecs=0\nstdout_events_enabled=true\nstdout_logfile=%(here)s/chatty.log\n\
+             stdout_logfile_maxbytes=64MB\nstdout_logfile_backups=1\n",
+            listener.display()
+        ),
+    )
+}
+
+fn respawn_with(daemon: Daemon, extra: &str) -> Duration {
     let running = Running::start(
         daemon,
-        "[program:victim]\ncommand=/bin/sleep 100000\nautorestart=true\nstartsecs=0\n",
+        &format!(
+            "[program:victim]\ncommand=/bin/sleep 100000\nautorestart=true\nstartsecs=0\n{extra}"
+        ),
     );
     let mut samples = Vec::new();
     for _ in 0..RESPAWNS {
@@ -336,6 +377,7 @@ fn main() {
     let daemons = Daemon::selected();
     let mut rows: Vec<(String, Vec<String>, &str)> = Vec::new();
     let mut respawns = Vec::new();
+    let mut loaded_respawns = Vec::new();
     let mut fleets = Vec::new();
     let mut idles = Vec::new();
     let mut captures = Vec::new();
@@ -343,6 +385,16 @@ fn main() {
         Ok("respawn") => {
             for &daemon in &daemons {
                 println!("{}: respawn median {}", daemon.name(), ms(respawn(daemon)));
+            }
+            return;
+        }
+        Ok("events") => {
+            for &daemon in &daemons {
+                println!(
+                    "{}: respawn under events median {}",
+                    daemon.name(),
+                    ms(respawn_under_events(daemon))
+                );
             }
             return;
         }
@@ -384,6 +436,7 @@ fn main() {
     for &daemon in &daemons {
         eprintln!("measuring {} ...", daemon.name());
         respawns.push(respawn(daemon));
+        loaded_respawns.push(respawn_under_events(daemon));
         let runs: Vec<Fleet> = (0..fleet_runs()).map(|_| fleet(daemon)).collect();
         fleets.push(Fleet {
             start: median(runs.iter().map(|run| run.start).collect()),
@@ -406,6 +459,11 @@ fn main() {
         format!("respawn after SIGKILL (median of {RESPAWNS})"),
         respawns.iter().map(|d| ms(*d)).collect(),
         "≤ 2 ms",
+    ));
+    rows.push((
+        format!("respawn while a listener takes a chatty child's PROCESS_LOG events (median of {RESPAWNS})"),
+        loaded_respawns.iter().map(|d| ms(*d)).collect(),
+        "≈ idle respawn",
     ));
     let starts: Vec<Duration> = fleets.iter().map(|f| f.start).collect();
     rows.push((
@@ -471,6 +529,7 @@ fn main() {
     println!("|---|{}---|---|", "---|".repeat(header.len()));
     let numeric = [
         ratio(&secs(&respawns)),
+        ratio(&secs(&loaded_respawns)),
         ratio(&secs(&starts)),
         ratio(&secs(&stops)),
         ratio(&idles.iter().map(|&kb| kb as f64).collect::<Vec<_>>()),
