@@ -348,6 +348,17 @@ impl<'c> Migration<'c> {
         entries: &[&Entry],
         output_directory: &str,
     ) -> Result<String, Refusal> {
+        let mut out = self.header_comments(headers);
+        out.push_str("[defaults]\n");
+        for entry in entries {
+            let kind = keys::kind(Table::Defaults, &entry.key);
+            out.push_str(&self.key_value(None, entry, kind, output_directory)?);
+        }
+        Ok(out)
+    }
+
+    /// The comments and notes that stand before a section's headers, as TOML comments.
+    fn header_comments(&mut self, headers: &[Span]) -> String {
         let mut out = String::new();
         for header in headers {
             let line = self.line(*header);
@@ -359,12 +370,7 @@ impl<'c> Migration<'c> {
                 out.push_str(&write::comment_lines(&note));
             }
         }
-        out.push_str("[defaults]\n");
-        for entry in entries {
-            let kind = keys::kind(Table::Defaults, &entry.key);
-            out.push_str(&self.key_value(None, entry, kind, output_directory)?);
-        }
-        Ok(out)
+        out
     }
 
     /// One section as TOML text. `include_patterns` replaces `[include]`'s comment with a
@@ -380,17 +386,7 @@ impl<'c> Migration<'c> {
             message,
             span: Some(section.header()),
         })?;
-        let mut out = String::new();
-        for header in &section.headers {
-            let line = self.line(*header);
-            for comment in self.comments.take_before(header.source, line) {
-                out.push_str(&write::comment(&comment));
-                out.push('\n');
-            }
-            for note in self.take_notes(header.source, line..=line) {
-                out.push_str(&write::comment_lines(&note));
-            }
-        }
+        let mut out = self.header_comments(&section.headers);
         if section.source != SourceId(0) && include_patterns.is_none() {
             out.push_str(&format!("# from {}\n", self.shown_path(section.source)));
         }

@@ -287,6 +287,20 @@ impl Capture {
         }
     }
 
+    /// supervisord's `'name' stdout output:` line, at `loglevel=debug` only.
+    fn debug_output(&self, shown: impl FnOnce() -> String) {
+        let mut main_log = self.main_log.borrow_mut();
+        if main_log.enabled(LogLevel::Debug) {
+            let line = format!(
+                "{} {} output:\n{}",
+                svc_schema::python::repr(&self.name),
+                self.channel,
+                shown()
+            );
+            main_log.log(LogLevel::Debug, &line);
+        }
+    }
+
     /// The bytes as logged: without ANSI escapes under `strip_ansi`.
     fn stripped<'d>(&self, data: &'d [u8]) -> std::borrow::Cow<'d, [u8]> {
         if self.strip_ansi {
@@ -303,20 +317,8 @@ impl Capture {
         }
         let logged = self.stripped(data);
         self.write_file(&logged);
-        {
-            let mut main_log = self.main_log.borrow_mut();
-            if main_log.enabled(LogLevel::Debug) {
-                main_log.log(
-                    LogLevel::Debug,
-                    &format!(
-                        "{} {} output:\n{}",
-                        svc_schema::python::repr(&self.name),
-                        self.channel,
-                        svc_schema::python::bytes_repr(data)
-                    ),
-                );
-            }
-        }
+        // supervisord shows a listener's output as bytes (`b'READY\n'`).
+        self.debug_output(|| svc_schema::python::bytes_repr(data));
         if let Some(tap) = &self.tap {
             tap.bus.borrow_mut().listener_output(tap.id, data);
         }
@@ -363,20 +365,7 @@ impl Capture {
                 }
             }
         }
-        {
-            let mut main_log = self.main_log.borrow_mut();
-            if main_log.enabled(LogLevel::Debug) {
-                main_log.log(
-                    LogLevel::Debug,
-                    &format!(
-                        "{} {} output:\n{}",
-                        svc_schema::python::repr(&self.name),
-                        self.channel,
-                        output_text(data)
-                    ),
-                );
-            }
-        }
+        self.debug_output(|| output_text(data));
         if let Some(Tap {
             bus,
             group,
