@@ -215,6 +215,16 @@ fn fixtures() -> Vec<(String, String)> {
     found
 }
 
+/// A fresh test directory holding a copy of the fixtures of `area` under `area/`.
+fn fixture_area(area: &str) -> Test {
+    let test = Test::new();
+    copy_dir(
+        &workspace().join("tests/fixtures").join(area),
+        &test.path().join(area),
+    );
+    test
+}
+
 #[test]
 fn every_fixture_migrates_to_the_same_graph_as_its_snapshot_shows() {
     let validator = validator();
@@ -222,11 +232,7 @@ fn every_fixture_migrates_to_the_same_graph_as_its_snapshot_shows() {
     let mut equivalent = 0;
     let all = fixtures();
     for (area, name) in &all {
-        let test = Test::new();
-        copy_dir(
-            &workspace().join("tests/fixtures").join(area),
-            &test.path().join(area),
-        );
+        let test = fixture_area(area);
         let file = format!("{area}/{name}.conf");
         match check_equivalence(&test, &file, &validator) {
             Ok(Outcome::NotCompiling) => {}
@@ -284,11 +290,7 @@ fn the_near_misses_of_every_error_fixture_migrate_to_the_same_graph() {
     let mut equivalent = 0;
     let all = fixtures();
     for (area, name) in &all {
-        let test = Test::new();
-        copy_dir(
-            &workspace().join("tests/fixtures").join(area),
-            &test.path().join(area),
-        );
+        let test = fixture_area(area);
         let original = format!("{area}/{name}.conf");
         if test
             .svc(&["check", &original, "--no-host-checks"])
