@@ -56,6 +56,11 @@ pub struct Capture {
     tap: Option<Tap>,
     /// The last chunk was spliced (no user-space work).
     spliced: bool,
+    /// A child was spawned with this stream: supervisord has made its dispatchers, so
+    /// clearing and reopening the log act on the file (before that, they do nothing).
+    spawned: bool,
+    /// The last write to the log file failed (and was logged).
+    write_failing: bool,
 }
 
 /// What must see a stream's bytes besides its log: the event system.
@@ -167,6 +172,8 @@ impl Capture {
             main_log,
             tap: None,
             spliced: false,
+            spawned: false,
+            write_failing: false,
         }
     }
 
@@ -174,6 +181,19 @@ impl Capture {
     pub fn with_tap(mut self, tap: Option<Tap>) -> Capture {
         self.tap = tap;
         self
+    }
+
+    /// supervisord's `make_dispatchers`, before each spawn: (re)opens the log file, creating
+    /// it if it is missing (deleted since the last run, or never created), so each child
+    /// writes to the file at the configured path. supervisord makes an error here the
+    /// spawn's error (`unknown error making dispatchers for 'name': EISDIR`), and the caller
+    /// should too.
+    pub fn spawning(&mut self) -> std::io::Result<()> {
+        self.spawned = true;
+        match &mut self.file {
+            Some(file) => file.reopen(),
+            None => Ok(()),
+        }
     }
 
     /// The pid of the child now writing to this stream (for event payloads).
@@ -324,19 +344,26 @@ impl Capture {
         }
     }
 
+    /// Writes to the log file. A failure is logged once, not again until a write succeeds.
     fn write_file(&mut self, data: &[u8]) {
-        if let Some(file) = &mut self.file
-            && let Err(error) = file.write(data)
-        {
-            self.main_log.borrow_mut().log(
-                LogLevel::Error,
-                &format!(
-                    "could not write the {} log of '{}' ({}): {error}",
-                    self.channel,
-                    self.name,
-                    file.path().display()
-                ),
-            );
+        let Some(file) = &mut self.file else {
+            return;
+        };
+        match file.write(data) {
+            Ok(()) => self.write_failing = false,
+            Err(error) => {
+                if !std::mem::replace(&mut self.write_failing, true) {
+                    self.main_log.borrow_mut().log(
+                        LogLevel::Error,
+                        &format!(
+                            "could not write the {} log of '{}' ({}): {error}",
+                            self.channel,
+                            self.name,
+                            file.path().display()
+                        ),
+                    );
+                }
+            }
         }
     }
 
@@ -443,17 +470,29 @@ impl Capture {
         })
     }
 
-    /// `clearProcessLogs`: deletes the current file (not the backups) and starts a new one.
+    /// `clearProcessLogs`: deletes the current file (not the backups) and starts a new one,
+    /// then empties what capture mode has collected so far (supervisord clears both of the
+    /// stream's logs). Before the first spawn it does nothing, as in supervisord (no
+    /// dispatchers yet).
     pub fn clear(&mut self) -> std::io::Result<()> {
-        match &mut self.file {
-            Some(file) => file.clear(),
-            None => Ok(()),
+        if !self.spawned {
+            return Ok(());
         }
+        if let Some(file) = &mut self.file {
+            file.clear()?;
+        }
+        if let Some(mode) = self.capture_mode() {
+            mode.captured.clear();
+        }
+        Ok(())
     }
 
-    /// Reopens the log file (SIGUSR2).
+    /// Reopens the log file (SIGUSR2). Before the first spawn it does nothing, as in
+    /// supervisord (no dispatchers yet).
     pub fn reopen(&mut self) {
-        if let Some(file) = &mut self.file {
+        if let Some(file) = &mut self.file
+            && self.spawned
+        {
             let _ = file.reopen();
         }
     }
@@ -579,4 +618,87 @@ fn flush(pipe: &Async<File>, pending: &RefCell<Vec<u8>>) -> std::io::Result<()> 
         pending.drain(..written);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn capture(path: &std::path::Path) -> Capture {
+        let main_log = Rc::new(RefCell::new(MainLog::new(
+            LogLevel::Info,
+            crate::logs::MainTarget::Nowhere,
+            false,
+        )));
+        Capture::new(
+            "p".into(),
+            "stdout",
+            Some(RotatingFile::deferred(path, 0, 0)),
+            false,
+            false,
+            main_log,
+        )
+    }
+
+    #[test]
+    fn clear_and_reopen_do_nothing_before_the_first_spawn() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.log");
+        let mut capture = capture(&path);
+        capture.clear().unwrap();
+        capture.reopen();
+        assert!(!path.exists());
+        capture.spawning().unwrap();
+        assert!(path.exists());
+        capture.write(b"one\n");
+        assert_eq!(std::fs::read(&path).unwrap(), b"one\n");
+        capture.clear().unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"");
+    }
+
+    #[test]
+    fn each_spawn_opens_the_file_at_the_path_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.log");
+        let mut capture = capture(&path);
+        capture.spawning().unwrap();
+        capture.write(b"first\n");
+        std::fs::remove_file(&path).unwrap();
+        capture.spawning().unwrap();
+        capture.write(b"second\n");
+        assert_eq!(std::fs::read(&path).unwrap(), b"second\n");
+    }
+
+    #[test]
+    fn clear_empties_what_capture_mode_collected() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.log");
+        let main_log = Rc::new(RefCell::new(MainLog::new(
+            LogLevel::Info,
+            crate::logs::MainTarget::Nowhere,
+            false,
+        )));
+        let executor = Rc::new(smol::LocalExecutor::new());
+        let bus = Rc::new(RefCell::new(crate::events::Bus::new(
+            "supervisor".into(),
+            Rc::clone(&main_log),
+            executor,
+        )));
+        let mut capture = capture(&path).with_tap(Tap::output(bus, 0, "p".into(), false, 100));
+        capture.spawning().unwrap();
+        capture.write(b"before<!--XSUPERVISOR:BEGIN-->captured text, longer than the end token");
+        let captured = |capture: &mut Capture| capture.capture_mode().unwrap().captured.clone();
+        assert!(captured(&mut capture).starts_with(b"captured"));
+        capture.clear().unwrap();
+        assert_eq!(captured(&mut capture), b"");
+        assert_eq!(std::fs::read(&path).unwrap(), b"");
+    }
+
+    #[test]
+    fn a_spawn_error_when_the_file_cannot_be_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut capture = capture(dir.path());
+        let error = capture.spawning().unwrap_err();
+        assert_eq!(error.raw_os_error(), Some(libc::EISDIR));
+    }
 }

@@ -33,16 +33,23 @@ pub struct RotatingFile {
 impl RotatingFile {
     /// Opens (appending, creating) `path`. `maxbytes = 0` never rotates.
     pub fn open(path: impl Into<PathBuf>, maxbytes: i64, backups: i64) -> io::Result<RotatingFile> {
-        let mut log = RotatingFile {
+        let mut log = RotatingFile::deferred(path, maxbytes, backups);
+        log.reopen()?;
+        Ok(log)
+    }
+
+    /// A log whose file is not opened (nor created) yet: the first [`RotatingFile::reopen`]
+    /// or write opens it. supervisord opens a child's log files when it spawns the child
+    /// (`make_dispatchers`), so a program never started has no file.
+    pub fn deferred(path: impl Into<PathBuf>, maxbytes: i64, backups: i64) -> RotatingFile {
+        RotatingFile {
             path: path.into(),
             file: None,
             size: 0,
             maxbytes: u64::try_from(maxbytes).unwrap_or(0),
             backups: u32::try_from(backups).unwrap_or(0),
             regular: true,
-        };
-        log.reopen()?;
-        Ok(log)
+        }
     }
 
     /// The file's path.
@@ -248,11 +255,9 @@ impl MainLog {
         if !self.enabled(level) {
             return;
         }
-        let line = format!(
-            "{} {} {message}\n",
-            timestamp(std::time::SystemTime::now()),
-            level_tag(level)
-        );
+        let stamp = timestamp(std::time::SystemTime::now());
+        let tag = level_tag(level);
+        let line = format!("{stamp} {tag} {message}\n");
         if self.stdout {
             let _ = io::stdout().lock().write_all(line.as_bytes());
         }
@@ -260,7 +265,13 @@ impl MainLog {
             MainTarget::File(file) => {
                 let _ = file.write(line.as_bytes());
             }
-            MainTarget::Syslog => syslog("", &line),
+            // supervisord's SyslogHandler formats each line of the message on its own, with
+            // the main log's format (`%(asctime)s %(levelname)s %(message)s\n`).
+            MainTarget::Syslog => {
+                for part in syslog_lines(message) {
+                    send_syslog(&format!("{stamp} {tag} {part}\n"));
+                }
+            }
             MainTarget::Nowhere => {}
         }
     }
@@ -272,12 +283,17 @@ impl MainLog {
         }
     }
 
-    /// `clearLog`: deletes the file and opens a new one (with supervisord's
-    /// `reopening log file` line in it).
+    /// `clearLog`: deletes the file and opens a new one. supervisord logs `reopening log
+    /// file` before it reopens each of its handlers (stdout in the foreground, then the
+    /// file): the line goes to stdout once per handler and to the deleted file, so the new
+    /// file starts empty.
     pub fn clear(&mut self) -> io::Result<()> {
         if let MainTarget::File(file) = &mut self.target {
             std::fs::remove_file(file.path())?;
-            self.log(LogLevel::Info, "reopening log file");
+            let handlers = if self.stdout { 2 } else { 1 };
+            for _ in 0..handlers {
+                self.log(LogLevel::Info, "reopening log file");
+            }
             if let MainTarget::File(file) = &mut self.target {
                 file.reopen()?;
             }
@@ -294,16 +310,32 @@ impl MainLog {
     }
 }
 
-/// supervisord's `SyslogHandler`: each line of `message` (trailing newlines dropped) becomes
-/// one syslog(3) message, `prefix` + line, at Python's default priority (LOG_INFO).
+/// supervisord's `SyslogHandler` for a child's output: each line of `message` becomes one
+/// syslog(3) message, `prefix` + line.
 pub fn syslog(prefix: &str, message: &str) {
-    for line in message.trim_end_matches('\n').split('\n') {
-        let Ok(text) = std::ffi::CString::new(format!("{prefix}{line}").replace('\0', " ")) else {
-            continue;
-        };
-        // SAFETY: a constant format string and a valid C string.
-        unsafe { libc::syslog(libc::LOG_INFO, c"%s".as_ptr(), text.as_ptr()) };
+    for line in syslog_lines(message) {
+        send_syslog(&format!("{prefix}{line}"));
     }
+}
+
+/// The lines `SyslogHandler` sends one by one: `message.rstrip('\n').split('\n')`.
+fn syslog_lines(message: &str) -> std::str::Split<'_, char> {
+    message.trim_end_matches('\n').split('\n')
+}
+
+/// One syslog(3) message at Python's default priority (LOG_INFO); a NUL becomes a space.
+/// The first one opens the log as Python's `syslog` module does on its own (ident
+/// `supervisord`, the basename of supervisord's `argv[0]`; no options; LOG_USER), so that
+/// filters written for supervisord's messages keep matching.
+fn send_syslog(text: &str) {
+    static OPEN: std::sync::Once = std::sync::Once::new();
+    // SAFETY: the ident is a static C string, which openlog(3) may keep.
+    OPEN.call_once(|| unsafe { libc::openlog(c"supervisord".as_ptr(), 0, libc::LOG_USER) });
+    let Ok(text) = std::ffi::CString::new(text.replace('\0', " ")) else {
+        return;
+    };
+    // SAFETY: a constant format string and a valid C string.
+    unsafe { libc::syslog(libc::LOG_INFO, c"%s".as_ptr(), text.as_ptr()) };
 }
 
 /// Creates an AUTO child log: `mkstemp(prefix='<name>-<channel>---<identifier>-',
@@ -448,6 +480,40 @@ mod tests {
         let expected: Vec<u8> = (4..10u8).flat_map(|c| [b'a' + c; 60]).collect();
         assert_eq!(all, expected);
         assert!(!dir.path().join("app.log.4").exists());
+    }
+
+    #[test]
+    fn deferred_creates_the_file_at_the_first_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app.log");
+        let mut log = RotatingFile::deferred(&path, 0, 0);
+        assert!(!path.exists());
+        log.write(b"x").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"x");
+    }
+
+    #[test]
+    fn syslog_sends_each_line_without_trailing_newlines() {
+        let lines = |text| syslog_lines(text).collect::<Vec<_>>();
+        assert_eq!(lines("a\nb\n\n"), ["a", "b"]);
+        assert_eq!(lines("a\n\nb"), ["a", "", "b"]);
+        assert_eq!(lines(""), [""]);
+    }
+
+    #[test]
+    fn clear_leaves_the_new_main_log_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("main.log");
+        let file = RotatingFile::open(&path, 0, 0).unwrap();
+        let mut log = MainLog::new(LogLevel::Info, MainTarget::File(file), false);
+        log.log(LogLevel::Info, "before");
+        log.clear().unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"");
+        log.log(LogLevel::Debug, "hidden");
+        log.log(LogLevel::Warn, "after");
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.ends_with(" WARN after\n"), "{text}");
+        assert_eq!(text.lines().count(), 1);
     }
 
     #[test]

@@ -174,22 +174,9 @@ fn stream_log(
             }
         },
     };
-    let file = path.and_then(|path| {
-        match RotatingFile::open(&path, stream.logfile_maxbytes, stream.logfile_backups) {
-            Ok(file) => Some(file),
-            Err(error) => {
-                main_log.borrow_mut().log(
-                    LogLevel::Error,
-                    &format!(
-                        "could not open the {channel} log of '{}' at {}: {error}",
-                        process.name,
-                        path.display()
-                    ),
-                );
-                None
-            }
-        }
-    });
+    // supervisord opens the files at each spawn (`make_dispatchers`): `Capture::spawning`.
+    let file = path
+        .map(|path| RotatingFile::deferred(path, stream.logfile_maxbytes, stream.logfile_backups));
     Rc::new(RefCell::new(
         Capture::new(
             process.name.clone(),
@@ -569,6 +556,20 @@ impl Supervisor {
     }
 
     fn spawn(&mut self, id: usize) -> Input {
+        let proc = &self.procs[id];
+        for capture in [&proc.stdout_log, &proc.stderr_log] {
+            if let Err(error) = capture.borrow_mut().spawning() {
+                let errno = nix::errno::Errno::from_raw(error.raw_os_error().unwrap_or(0));
+                return Input::SpawnFailed(if errno == nix::errno::Errno::EMFILE {
+                    format!("too many open files to spawn '{}'", proc.config.name)
+                } else {
+                    format!(
+                        "unknown error making dispatchers for '{}': {errno:?}",
+                        proc.config.name
+                    )
+                });
+            }
+        }
         let serverurl = default_serverurl(&self.graph);
         let spawned = spawn::spawn(&self.spawn_request(id, &serverurl));
         let proc = &mut self.procs[id];
