@@ -38,6 +38,8 @@ enum Command {
     /// Compile a supervisord.conf and report every problem.
     Check(CheckArgs),
     /// Run the supervisor daemon (supervisord's command line).
+    // getopt takes any unambiguous prefix of a long option (`--config`), and `-?` for help.
+    #[command(infer_long_args = true, disable_help_flag = true)]
     Run(Box<run::RunArgs>),
     /// Control a running daemon (supervisorctl's command line).
     Ctl(svc_ctl::CtlArgs),
@@ -129,6 +131,7 @@ fn check(args: CheckArgs) -> ExitCode {
     };
     let options = CompileOptions {
         host_checks: !args.no_host_checks,
+        ..CompileOptions::default()
     };
     let compilation = compile(&path, &host, &options);
     let code = match report(&args, &path, &compilation) {

@@ -48,6 +48,7 @@ pub fn migrate(args: MigrateArgs) -> ExitCode {
         &host,
         &CompileOptions {
             host_checks: !args.no_host_checks,
+            ..CompileOptions::default()
         },
     );
     let cwd = std::env::current_dir().unwrap_or_default();

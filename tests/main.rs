@@ -13,6 +13,7 @@ mod oracle;
 mod properties;
 mod rpc;
 mod run;
+mod run_cli;
 mod run_logs;
 mod snapshots;
 mod support;

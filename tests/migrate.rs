@@ -823,7 +823,10 @@ fn migrated_corpus() -> Vec<String> {
         let compilation = svc_compiler::compile(
             Path::new("/etc/sv/supervisord.conf"),
             &host,
-            &svc_compiler::CompileOptions { host_checks: false },
+            &svc_compiler::CompileOptions {
+                host_checks: false,
+                ..svc_compiler::CompileOptions::default()
+            },
         );
         if let Ok(files) = svc_migrate::migrate(&compilation, &svc_migrate::Options::default()) {
             texts.extend(files.into_iter().map(|file| file.text));

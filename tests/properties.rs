@@ -105,7 +105,14 @@ fn problems_with(host: MemoryHost, main: &Path, deadline: Duration, render: bool
     let worker = std::thread::spawn(move || {
         let mut problems = Vec::new();
         for host_checks in [true, false] {
-            let compilation = compile(&main, &host, &CompileOptions { host_checks });
+            let compilation = compile(
+                &main,
+                &host,
+                &CompileOptions {
+                    host_checks,
+                    ..CompileOptions::default()
+                },
+            );
             problems.extend(
                 span_problems(&compilation)
                     .into_iter()

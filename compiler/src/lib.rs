@@ -48,11 +48,17 @@ pub struct CompileOptions {
     /// Check users, groups, directories and environment variables against this host
     /// (supervisord does). Off for CI machines that are not the production host.
     pub host_checks: bool,
+    /// `[supervisord] user=` is overridden (`svc run -u`): supervisord checks only the user
+    /// it runs as, so the key's value is not checked against this host.
+    pub user_overridden: bool,
 }
 
 impl Default for CompileOptions {
     fn default() -> CompileOptions {
-        CompileOptions { host_checks: true }
+        CompileOptions {
+            host_checks: true,
+            user_overridden: false,
+        }
     }
 }
 

@@ -124,7 +124,14 @@ pub(crate) fn resolve(args: CtlArgs) -> Result<Options, ExitCode> {
 /// the daemon's sections, or a client-only file without `[supervisord]`, leave the Graph
 /// unbuilt but `[supervisorctl]` usable: it is then read from the parsed document.
 fn read_file(path: &Path, host: &RealHost) -> Result<svc_schema::Supervisorctl, ExitCode> {
-    let compilation = compile(path, host, &CompileOptions { host_checks: false });
+    let compilation = compile(
+        path,
+        host,
+        &CompileOptions {
+            host_checks: false,
+            ..CompileOptions::default()
+        },
+    );
     let section = match &compilation.graph {
         Some(graph) => graph.supervisorctl.clone(),
         None => {

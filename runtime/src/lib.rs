@@ -9,6 +9,11 @@
 //! the pidfile, then serve the control plane and run the supervisor loop until an orderly
 //! exit.
 //!
+//! A start that fails says why in a [`StartError`], with supervisord's exit code: 2 for what
+//! supervisord refuses through `usage()` (user, rlimits, HTTP sockets), 1 for what kills it
+//! with a traceback (a main log that cannot be opened). Everything that can fail does so
+//! before the fork, so the message reaches the caller's stderr.
+//!
 //! Invariants:
 //! - The signals svc handles are blocked before any thread exists and read from a signalfd
 //!   ([`signals`]); there are no signal handlers.
@@ -53,23 +58,51 @@ pub struct RunOptions {
 
 /// Why svc could not start.
 #[derive(Debug)]
-pub struct StartError(pub String);
+pub struct StartError {
+    /// What went wrong, in supervisord's words where supervisord has some.
+    pub message: String,
+    /// supervisord reports it through `usage()`: `Error: ...`, a help hint, exit 2.
+    pub usage: bool,
+    /// The exit code when it is not a usage error.
+    pub exit_code: u8,
+}
+
+impl StartError {
+    /// A refusal supervisord reports through `usage()` (exit 2).
+    pub fn usage(message: impl Into<String>) -> StartError {
+        StartError {
+            message: message.into(),
+            usage: true,
+            exit_code: 2,
+        }
+    }
+
+    /// A failure where supervisord dies with a Python traceback (exit 1).
+    pub fn crash(message: impl Into<String>) -> StartError {
+        StartError {
+            message: message.into(),
+            usage: false,
+            exit_code: 1,
+        }
+    }
+}
 
 impl std::fmt::Display for StartError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.message)
     }
 }
 
 impl std::error::Error for StartError {}
 
 /// Runs `graph` until an orderly shutdown. Returns the exit code, or a [`StartError`] before
-/// anything was started (supervisord prints it as `Error: ...` and exits 2).
+/// anything was started (supervisord prints most as `Error: ...` and exits 2).
 pub fn run(graph: Graph, options: RunOptions, reload: Reload) -> Result<i32, StartError> {
-    signals::block().map_err(|error| StartError(format!("could not block signals: {error}")))?;
+    signals::block()
+        .map_err(|error| StartError::crash(format!("could not block signals: {error}")))?;
     ensure_standard_fds();
     spawn::reserve_slots()
-        .map_err(|error| StartError(format!("could not open /dev/null: {error}")))?;
+        .map_err(|error| StartError::crash(format!("could not open /dev/null: {error}")))?;
     let mut messages = Vec::new();
     set_user(&graph, &mut messages)?;
     set_rlimits(&graph, &mut messages)?;
@@ -77,14 +110,16 @@ pub fn run(graph: Graph, options: RunOptions, reload: Reload) -> Result<i32, Sta
     if options.subreaper {
         // SAFETY: prctl with integer arguments.
         if unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) } != 0 {
-            return Err(StartError(format!(
+            return Err(StartError::crash(format!(
                 "could not become a child subreaper: {}",
                 std::io::Error::last_os_error()
             )));
         }
     }
 
-    let main_log = Rc::new(RefCell::new(open_main_log(&graph)));
+    let main_log = Rc::new(RefCell::new(
+        try_open_main_log(&graph).map_err(StartError::crash)?,
+    ));
     write_messages(&main_log, &messages);
     prepare_logs(&graph, &main_log);
 
@@ -96,13 +131,13 @@ pub fn run(graph: Graph, options: RunOptions, reload: Reload) -> Result<i32, Sta
         Rc::clone(&executor),
         reload,
     );
-    let servers = control::bind(supervisor.graph(), &main_log).map_err(StartError)?;
+    let servers = control::bind(supervisor.graph(), &main_log).map_err(StartError::usage)?;
     if !supervisor.graph().supervisord.nodaemon {
         daemonize(supervisor.graph(), &main_log);
     }
     announce(supervisor.graph(), &main_log);
     let signals = signals::Signals::open()
-        .map_err(|error| StartError(format!("could not open a signalfd: {error}")))?;
+        .map_err(|error| StartError::crash(format!("could not open a signalfd: {error}")))?;
     let in_flight = supervisor.serve(servers);
     let pidfile = supervisor.graph().supervisord.pidfile.clone();
     release_startup_pages();
@@ -204,25 +239,29 @@ fn set_user(graph: &Graph, messages: &mut Vec<(LogLevel, String)>) -> Result<(),
         messages.extend(root_warning(graph));
         return Ok(());
     };
+    // `name_to_uid`: a number is a uid (which must exist), anything else a user name.
     let record = match user.parse::<u32>() {
-        Ok(uid) => User::from_uid(Uid::from_raw(uid)),
-        Err(_) => User::from_name(user),
-    }
-    .ok()
-    .flatten()
-    .ok_or_else(|| StartError(format!("Invalid user name {user}")))?;
+        Ok(uid) => User::from_uid(Uid::from_raw(uid))
+            .ok()
+            .flatten()
+            .ok_or_else(|| StartError::usage(format!("Invalid user id {user}")))?,
+        Err(_) => User::from_name(user)
+            .ok()
+            .flatten()
+            .ok_or_else(|| StartError::usage(format!("Invalid user name {user}")))?,
+    };
     if Uid::current() != record.uid {
         if !Uid::current().is_root() {
-            return Err(StartError("Can't drop privilege as nonroot user".into()));
+            return Err(StartError::usage("Can't drop privilege as nonroot user"));
         }
         let name = std::ffi::CString::new(record.name.as_bytes())
-            .map_err(|_| StartError(format!("Invalid user name {user}")))?;
+            .map_err(|_| StartError::usage(format!("Invalid user name {user}")))?;
         nix::unistd::initgroups(&name, record.gid)
-            .map_err(|_| StartError("Could not set groups of effective user".into()))?;
+            .map_err(|_| StartError::usage("Could not set groups of effective user"))?;
         nix::unistd::setgid(record.gid)
-            .map_err(|_| StartError("Could not set group id of effective user".into()))?;
+            .map_err(|_| StartError::usage("Could not set group id of effective user"))?;
         nix::unistd::setuid(record.uid)
-            .map_err(|error| StartError(format!("Could not set user id: {error}")))?;
+            .map_err(|error| StartError::crash(format!("Could not set user id: {error}")))?;
     }
     messages.push((
         LogLevel::Info,
@@ -251,7 +290,7 @@ fn set_rlimits(graph: &Graph, messages: &mut Vec<(LogLevel, String)>) -> Result<
     for (resource, name, min, message) in limits {
         let min = u64::try_from(min).unwrap_or(0);
         let (soft, hard) = getrlimit(resource)
-            .map_err(|error| StartError(format!("could not read {name}: {error}")))?;
+            .map_err(|error| StartError::crash(format!("could not read {name}: {error}")))?;
         if soft == RLIM_INFINITY || soft >= min {
             continue;
         }
@@ -261,7 +300,7 @@ fn set_rlimits(graph: &Graph, messages: &mut Vec<(LogLevel, String)>) -> Result<
             hard
         };
         if setrlimit(resource, min, new_hard).is_err() {
-            return Err(StartError(
+            return Err(StartError::usage(
                 message
                     .replace("{min}", &min.to_string())
                     .replace("{hard}", &hard.to_string()),
@@ -272,8 +311,24 @@ fn set_rlimits(graph: &Graph, messages: &mut Vec<(LogLevel, String)>) -> Result<
     Ok(())
 }
 
-/// `make_logger`: the main log file (rotated) or syslog, plus stdout in the foreground.
+/// `make_logger`: the main log file (rotated) or syslog, plus stdout in the foreground. A
+/// log file that cannot be opened is reported on stderr and the daemon goes on without it
+/// (a restart; the first start refuses, see [`try_open_main_log`]).
 pub(crate) fn open_main_log(graph: &Graph) -> MainLog {
+    try_open_main_log(graph).unwrap_or_else(|message| {
+        eprintln!("svc: {message}");
+        let settings = &graph.supervisord;
+        MainLog::new(
+            settings.loglevel,
+            MainTarget::Nowhere,
+            settings.nodaemon && !settings.silent,
+        )
+    })
+}
+
+/// `make_logger`, failing when the log file cannot be opened (supervisord dies with a
+/// traceback then: a daemon that cannot log must not start silently).
+pub(crate) fn try_open_main_log(graph: &Graph) -> Result<MainLog, String> {
     let settings = &graph.supervisord;
     let stdout = settings.nodaemon && !settings.silent;
     let target = match &settings.logfile {
@@ -282,13 +337,15 @@ pub(crate) fn open_main_log(graph: &Graph) -> MainLog {
             match RotatingFile::open(path, settings.logfile_maxbytes, settings.logfile_backups) {
                 Ok(file) => MainTarget::File(file),
                 Err(error) => {
-                    eprintln!("svc: could not open the log file {path}: {error}");
-                    MainTarget::Nowhere
+                    return Err(format!(
+                        "could not open the log file {path}: {error}; make its directory \
+                         writable by the user svc runs as, or choose another logfile (-l)"
+                    ));
                 }
             }
         }
     };
-    MainLog::new(settings.loglevel, target, stdout)
+    Ok(MainLog::new(settings.loglevel, target, stdout))
 }
 
 /// Before creating processes: delete the AUTO logs of an earlier run (unless `nocleanup`).
@@ -337,6 +394,11 @@ fn daemonize(graph: &Graph, main_log: &Rc<RefCell<MainLog>>) {
         // SAFETY: the parent leaves at once without running destructors.
         _ => unsafe { libc::_exit(0) },
     }
+    // supervisord's parent logs this before it exits; the child says it for the parent, so
+    // that two processes never write (and rotate) the log at once.
+    main_log
+        .borrow_mut()
+        .log(LogLevel::Blather, "supervisord forked; parent exiting");
     main_log
         .borrow_mut()
         .log(LogLevel::Info, "daemonizing the supervisord process");
@@ -344,11 +406,17 @@ fn daemonize(graph: &Graph, main_log: &Rc<RefCell<MainLog>>) {
         match std::env::set_current_dir(directory) {
             Ok(()) => main_log.borrow_mut().log(
                 LogLevel::Info,
-                &format!("set current directory: '{directory}'"),
+                &format!(
+                    "set current directory: {}",
+                    svc_schema::python::repr(directory)
+                ),
             ),
             Err(error) => main_log.borrow_mut().log(
                 LogLevel::Critical,
-                &format!("can't chdir into '{directory}': {error}"),
+                &format!(
+                    "can't chdir into {}: {error}",
+                    svc_schema::python::repr(directory)
+                ),
             ),
         }
     }

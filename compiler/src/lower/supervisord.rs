@@ -28,7 +28,9 @@ pub(crate) fn lower(lowering: &mut Lowering<'_>) -> Supervisord {
         .field(section, "directory", names)
         .map(|field| lowering.check_directory("directory", &field.text, field.span));
     let user = lowering.field(section, "user", names).map(|field| {
-        lowering.check_user(&field.text, field.span);
+        if !lowering.options.user_overridden {
+            lowering.check_user(&field.text, field.span);
+        }
         field.text
     });
     let umask = lowering.typed_or(section, "umask", names, 0o22, octal);
