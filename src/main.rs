@@ -109,25 +109,23 @@ fn check(args: CheckArgs) -> ExitCode {
     let host = RealHost;
     let path = match args.file.clone() {
         Some(path) => path,
-        None => {
-            let executable = std::env::current_exe().unwrap_or_default();
-            match search::find_config(&executable, &host) {
-                Ok(path) => path,
-                Err(diagnostic) => {
-                    let compilation = svc_compiler::Compilation {
-                        graph: None,
-                        diagnostics: vec![*diagnostic],
-                        sources: Default::default(),
-                        document: Default::default(),
-                        unreadable: true,
-                    };
-                    return match report(&args, std::path::Path::new("."), &compilation) {
-                        Ok(()) => ExitCode::from(2),
-                        Err(code) => code,
-                    };
-                }
+        None => match search::find_config(&run::invoked_as(), &host) {
+            Ok(path) => path,
+            Err(diagnostic) => {
+                let compilation = svc_compiler::Compilation {
+                    graph: None,
+                    diagnostics: vec![*diagnostic],
+                    sources: Default::default(),
+                    document: Default::default(),
+                    unreadable: true,
+                    startup_warnings: Vec::new(),
+                };
+                return match report(&args, std::path::Path::new("."), &compilation) {
+                    Ok(()) => ExitCode::from(2),
+                    Err(code) => code,
+                };
             }
-        }
+        },
     };
     let options = CompileOptions {
         host_checks: !args.no_host_checks,

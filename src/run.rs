@@ -275,17 +275,17 @@ fn load(
         ));
     };
     args.apply(overrides, &mut graph);
-    let messages = compilation
-        .sources
-        .iter()
-        .skip(1)
-        .map(|source| {
-            (
-                LogLevel::Info,
-                format!("Included extra file \"{}\" during parsing", source.absolute),
-            )
-        })
-        .collect();
+    let warnings = compilation
+        .startup_warnings
+        .into_iter()
+        .map(|warning| (LogLevel::Warn, warning));
+    let includes = compilation.sources.iter().skip(1).map(|source| {
+        (
+            LogLevel::Info,
+            format!("Included extra file \"{}\" during parsing", source.absolute),
+        )
+    });
+    let messages = warnings.chain(includes).collect();
     Ok((graph, messages))
 }
 
@@ -312,7 +312,7 @@ fn find_configuration() -> Result<PathBuf, String> {
 /// `/`, else the first match on `PATH` (what `execvp` ran), else the executable itself.
 /// Symlinks are not resolved: supervisord's `<prefix>/etc/supervisord.conf` is relative to
 /// the link that was run.
-fn invoked_as() -> PathBuf {
+pub(crate) fn invoked_as() -> PathBuf {
     use std::os::unix::fs::PermissionsExt;
     let fallback = || std::env::current_exe().unwrap_or_default();
     let Some(argv0) = std::env::args_os().next().map(PathBuf::from) else {

@@ -890,3 +890,44 @@ fn syslog_gets_one_record_per_line() {
     );
     assert_eq!(daemon.read("p.err"), "err\n");
 }
+
+/// supervisord's parse warnings go to the main log at startup, after the root CRIT and
+/// before every INFO line: an include pattern that matches nothing, then per process (each
+/// numprocs instance) `*_logfile=syslog` and AUTO logs without rotation stream by stream,
+/// then an ignored `stderr_logfile`.
+#[test]
+fn parse_warnings_are_logged_at_startup_in_supervisords_order() {
+    let daemon = Setup::new().start(
+        "[include]\nfiles=nothing/*.conf\n\
+         [program:a]\ncommand=sleep 1000\nprocess_name=%(program_name)s_%(process_num)s\n\
+         numprocs=2\nstdout_logfile_maxbytes=0\nstderr_logfile=syslog\n\
+         [program:b]\ncommand=sleep 1000\nredirect_stderr=true\n\
+         stderr_logfile=%(here)s/ignored.log\n",
+    );
+    let dir = daemon.path().display().to_string();
+    let auto = "For [program:a], AUTO logging used for stdout_logfile without rollover, set \
+                maxbytes > 0 to avoid filling up filesystem unintentionally";
+    let syslog = "For [program:a], stderr_logfile=syslog but this is deprecated and will be \
+                  removed.  Use stderr_syslog=true to enable syslog instead.";
+    let expected = vec![
+        format!("No file matches via include \"{dir}/nothing/*.conf\""),
+        auto.to_string(),
+        syslog.to_string(),
+        auto.to_string(),
+        syslog.to_string(),
+        "For [program:b], redirect_stderr=true but stderr_logfile has also been set to a \
+         filename, the filename has been ignored"
+            .to_string(),
+    ];
+    let lines = daemon.lines();
+    let warnings: Vec<String> = lines
+        .iter()
+        .filter(|line| line.level == "WARN")
+        .map(|line| line.message.clone())
+        .collect();
+    assert_eq!(warnings, expected, "{}", daemon.main_log());
+    let levels: Vec<&str> = lines.iter().map(|line| line.level.as_str()).collect();
+    let first_info = levels.iter().position(|level| *level == "INFO");
+    let last_warn = levels.iter().rposition(|level| *level == "WARN");
+    assert!(last_warn < first_info, "{}", daemon.main_log());
+}

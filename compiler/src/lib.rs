@@ -76,6 +76,10 @@ pub struct Compilation {
     /// True when the main file could not be read at all (an I/O problem, not a config
     /// problem: `svc check` exits 2).
     pub unreadable: bool,
+    /// The WARN lines supervisord writes into its log at startup, in its order: include
+    /// patterns that match nothing, then per process `*_logfile=syslog`, AUTO logs without
+    /// rotation and an ignored `stderr_logfile` (`svc run` writes them too).
+    pub startup_warnings: Vec<String>,
 }
 
 impl Compilation {
@@ -133,6 +137,7 @@ pub fn compile(path: &Path, host: &dyn Host, options: &CompileOptions) -> Compil
                 sources,
                 document: Document::default(),
                 unreadable: true,
+                startup_warnings: Vec::new(),
             };
         }
     };
@@ -193,7 +198,15 @@ pub fn compile(path: &Path, host: &dyn Host, options: &CompileOptions) -> Compil
     diagnostics.extend(lowering_diagnostics);
     let lint_context = lints::LintContext::new(&document, &sources, &graph, &facts);
     diagnostics.extend(lints::run(&lint_context));
-    finish(graph, diagnostics, sources, document)
+    let mut compilation = finish(graph, diagnostics, sources, document);
+    compilation.startup_warnings = compilation
+        .diagnostics
+        .iter()
+        .filter(|d| d.code.name == codes::INCLUDE_NO_MATCH.name)
+        .map(|d| d.message.clone())
+        .chain(facts.supervisord_warnings)
+        .collect();
+    compilation
 }
 
 /// Lowers a document; returns the Graph (even if errors were found), lint facts and the
@@ -276,6 +289,7 @@ fn finish(
         sources,
         document,
         unreadable: false,
+        startup_warnings: Vec::new(),
     }
 }
 

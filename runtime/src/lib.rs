@@ -103,10 +103,11 @@ pub fn run(graph: Graph, options: RunOptions, reload: Reload) -> Result<i32, Sta
     ensure_standard_fds();
     spawn::reserve_slots()
         .map_err(|error| StartError::crash(format!("could not open /dev/null: {error}")))?;
-    let mut messages = Vec::new();
+    // The parse messages first: supervisord collects them while reading the configuration,
+    // before it sets the user and the limits.
+    let mut messages = options.startup_messages.clone();
     set_user(&graph, &mut messages)?;
     set_rlimits(&graph, &mut messages)?;
-    messages.extend(options.startup_messages.iter().cloned());
     if options.subreaper {
         // SAFETY: prctl with integer arguments.
         if unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) } != 0 {

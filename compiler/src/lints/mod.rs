@@ -49,6 +49,10 @@ pub struct LintFacts {
     pub redirected_stderr_logfiles: Vec<(String, Span)>,
     /// `(section, key, span)` of `*_logfile=syslog`.
     pub deprecated_syslog: Vec<(String, String, Span)>,
+    /// The three facts above as the WARN lines supervisord writes into its log at startup,
+    /// in its order: per process, per stream (`*_logfile=syslog`, then AUTO without
+    /// rotation), then the ignored `stderr_logfile`.
+    pub supervisord_warnings: Vec<String>,
     /// `(value, its expansion, the first byte range of the expansion that supervisord
     /// drops)` of program `environment=` values that lose text (once per distinct
     /// expansion of a program).
@@ -66,6 +70,7 @@ impl LintFacts {
             auto_logs_without_rotation,
             redirected_stderr_logfiles,
             deprecated_syslog,
+            supervisord_warnings,
             environment_truncations,
             empty_groups,
             group_memberships,
@@ -75,6 +80,7 @@ impl LintFacts {
         self.redirected_stderr_logfiles
             .extend(redirected_stderr_logfiles);
         self.deprecated_syslog.extend(deprecated_syslog);
+        self.supervisord_warnings.extend(supervisord_warnings);
         self.environment_truncations.extend(environment_truncations);
         self.empty_groups.extend(empty_groups);
         self.group_memberships.extend(group_memberships);

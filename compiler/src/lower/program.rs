@@ -265,6 +265,12 @@ pub(crate) fn processes(
             facts,
         );
         if redirect_stderr {
+            if let LogFile::File(_) = stderr.logfile {
+                facts.supervisord_warnings.push(format!(
+                    "For [{sect}], redirect_stderr=true but stderr_logfile has also been set \
+                     to a filename, the filename has been ignored"
+                ));
+            }
             if let LogFile::File(_) = stderr.logfile
                 && let Some(entry) = lowering.entry(section, "stderr_logfile")
             {
@@ -456,6 +462,11 @@ fn stream(
             facts
                 .deprecated_syslog
                 .push((section.name.clone(), logfile_key.to_string(), span));
+            facts.supervisord_warnings.push(format!(
+                "For [{}], {logfile_key}=syslog but this is deprecated and will be removed.  \
+                 Use {}=true to enable syslog instead.",
+                section.name, keys.syslog
+            ));
             syslog = true;
             LogFile::None
         }
@@ -464,6 +475,11 @@ fn stream(
         }
     };
     if logfile == LogFile::Auto && logfile_maxbytes == 0 {
+        facts.supervisord_warnings.push(format!(
+            "For [{}], AUTO logging used for {logfile_key} without rollover, set maxbytes > 0 \
+             to avoid filling up filesystem unintentionally",
+            section.name
+        ));
         let span = lowering
             .entry(section, keys.maxbytes)
             .map(|e| e.value.span())
