@@ -14,6 +14,7 @@ mod properties;
 mod rpc;
 mod run;
 mod run_cli;
+mod run_control;
 mod run_logs;
 mod snapshots;
 mod support;

@@ -1152,7 +1152,13 @@ fn display_value(value: &Value) -> String {
     }
 }
 
-/// Waits for the next state change, or until `deadline` (a stop report is due).
+/// How far apart supervisord's checks of a group operation's processes are at least
+/// (`make_allfunc`'s callback `delay`): processes that finish within one window of each
+/// other are reported in process order, later ones after them.
+const RESULT_WINDOW: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// Waits for the next state change, or until `deadline` (a stop report is due, or a
+/// window of results closes).
 async fn until(changed: event_listener::EventListener, deadline: Option<std::time::Instant>) {
     match deadline {
         Some(at) => {
@@ -1227,7 +1233,15 @@ impl Api {
         };
         self.with(move |s| match operation {
             Operation::Start => s.start_process(id),
-            Operation::Stop => s.stop_process(id),
+            Operation::Stop => {
+                s.stop_process(id)?;
+                // supervisord's first `onwait` runs before the main loop can reap the child:
+                // a stop that waits logs `waiting for <name> to stop` once at least.
+                if wait {
+                    s.stop_report(id);
+                }
+                Ok(())
+            }
         })
         .await??;
         if wait {
@@ -1266,8 +1280,11 @@ impl Api {
 
     /// The group and `All` variants: every process the operation applies to, one result
     /// struct each. Refusals and immediate successes come first, in process order, then the
-    /// waited-for processes, also in process order (supervisord's first check comes 50 ms
-    /// later, when quick ones have all finished, so it reports them in that order too).
+    /// waited-for processes in the order they finish: supervisord checks its callbacks at
+    /// most every [`RESULT_WINDOW`] and appends what each check finds in process order, so
+    /// processes that finish within one window of each other are reported in process
+    /// order (a group of `sleep`s stopped together), and one that finishes clearly later
+    /// (a longer `startsecs`, a slower stop) after the others.
     async fn many(
         &self,
         ids: Vec<usize>,
@@ -1305,7 +1322,13 @@ impl Api {
                                 Operation::Stop => stop_progress(&now),
                             };
                             match progress {
-                                Progress::Waiting => pending.push(id),
+                                Progress::Waiting => {
+                                    // As for one process: the first check comes at once.
+                                    if operation == Operation::Stop {
+                                        s.stop_report(id);
+                                    }
+                                    pending.push(id)
+                                }
                                 Progress::Done(Ok(())) => {
                                     results.push(status(&now, faults::SUCCESS, "OK".into()))
                                 }
@@ -1322,8 +1345,14 @@ impl Api {
                 (results, pending)
             })
             .await?;
-        let mut finished: Vec<(usize, Value)> = Vec::new();
+        // The results found since the current window opened, and when it opened.
+        let mut batch: Vec<(usize, Value)> = Vec::new();
+        let mut window: Option<std::time::Instant> = None;
         let order = pending.clone();
+        let flush = |batch: &mut Vec<(usize, Value)>, results: &mut Vec<Value>| {
+            batch.sort_by_key(|(id, _)| order.iter().position(|o| o == id));
+            results.extend(batch.drain(..).map(|(_, value)| value));
+        };
         while !pending.is_empty() {
             let changed = self.handle.listen();
             let (done, still, report_at) = self
@@ -1356,14 +1385,22 @@ impl Api {
                     (done, still, report_at)
                 })
                 .await?;
-            finished.extend(done);
+            let now = std::time::Instant::now();
+            if !done.is_empty() && window.is_none() {
+                window = Some(now);
+            }
+            batch.extend(done);
             pending = still;
+            if window.is_some_and(|opened| now >= opened + RESULT_WINDOW) {
+                flush(&mut batch, &mut results);
+                window = None;
+            }
             if !pending.is_empty() {
-                until(changed, report_at).await;
+                let closes = window.map(|opened| opened + RESULT_WINDOW);
+                until(changed, earliest(report_at, closes)).await;
             }
         }
-        finished.sort_by_key(|(id, _)| order.iter().position(|o| o == id));
-        results.extend(finished.into_iter().map(|(_, value)| value));
+        flush(&mut batch, &mut results);
         Ok(Value::Array(results))
     }
 

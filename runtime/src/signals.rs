@@ -38,9 +38,25 @@ fn handled() -> SigSet {
     set
 }
 
-/// Blocks the handled signals in the calling thread (and every thread it creates later).
+/// Blocks the handled signals in the calling thread (and every thread it creates later),
+/// then sets their dispositions as supervisord's are once it has installed its handlers:
+/// whatever svc inherited (a shell's `svc run &` ignores INT and QUIT; an ignored SIGCHLD
+/// makes the kernel reap children itself, and an ignored signal is discarded even while
+/// blocked, so the signalfd would never see it), the handled signals are at their default
+/// action, which children inherit too; SIGXFSZ is ignored, as Python ignores it (a log
+/// write past RLIMIT_FSIZE fails with EFBIG instead of killing the daemon).
 pub fn block() -> io::Result<()> {
-    handled().thread_block().map_err(io::Error::from)
+    use nix::sys::signal::{SaFlags, SigAction, SigHandler, sigaction};
+    handled().thread_block().map_err(io::Error::from)?;
+    let default = SigAction::new(SigHandler::SigDfl, SaFlags::empty(), SigSet::empty());
+    let ignore = SigAction::new(SigHandler::SigIgn, SaFlags::empty(), SigSet::empty());
+    for signal in handled().iter() {
+        // SAFETY: no handler is installed; the default action of a blocked signal.
+        unsafe { sigaction(signal, &default) }.map_err(io::Error::from)?;
+    }
+    // SAFETY: ignoring a signal installs no handler.
+    unsafe { sigaction(Signal::SIGXFSZ, &ignore) }.map_err(io::Error::from)?;
+    Ok(())
 }
 
 /// The signalfd, readable in the supervisor loop.

@@ -556,9 +556,14 @@ impl Supervisor {
     }
 
     fn spawn(&mut self, id: usize) -> Input {
+        let serverurl = default_serverurl(&self.graph);
         let proc = &self.procs[id];
         for capture in [&proc.stdout_log, &proc.stderr_log] {
             if let Err(error) = capture.borrow_mut().spawning() {
+                // supervisord checks the command before it makes the dispatchers.
+                if let Err(command) = spawn::check(&self.spawn_request(id, &serverurl)) {
+                    return Input::SpawnFailed(command.message().to_string());
+                }
                 let errno = nix::errno::Errno::from_raw(error.raw_os_error().unwrap_or(0));
                 return Input::SpawnFailed(if errno == nix::errno::Errno::EMFILE {
                     format!("too many open files to spawn '{}'", proc.config.name)
@@ -570,7 +575,6 @@ impl Supervisor {
                 });
             }
         }
-        let serverurl = default_serverurl(&self.graph);
         let spawned = spawn::spawn(&self.spawn_request(id, &serverurl));
         let proc = &mut self.procs[id];
         match spawned {
