@@ -14,7 +14,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::oracle::oracle_python;
-use crate::support::daemon::{DEADLINE, Daemon, REFERENCE, SIGTERM, Setup, all_pids, send_signal};
+use crate::support::daemon::{
+    DEADLINE, Daemon, REFERENCE, SIGINT, SIGTERM, Setup, all_pids, send_signal,
+};
 use crate::support::{CLEAN_ENV, Test, run_with_deadline, svc_binary};
 
 /// The sections that give a daemon its unix socket and `supervisorctl` its server URL.
@@ -556,7 +558,7 @@ impl IgnoringDaemon {
             ),
         );
         let mut command = Command::new("sh");
-        command.args(["-c", "trap '' INT QUIT; exec \"$@\"", "sh"]);
+        command.args(["-c", "trap '' INT QUIT CHLD; exec \"$@\"", "sh"]);
         match std::env::var_os(REFERENCE) {
             Some(supervisord) => command.arg(supervisord),
             None => command.arg(svc_binary()).arg("run"),
@@ -617,8 +619,9 @@ impl Drop for IgnoringDaemon {
 
 /// The signals supervisord handles (TERM, INT, QUIT, HUP, CHLD, USR2) reach its children
 /// at their default action whatever supervisord inherited, since exec resets a handler: a
-/// daemon started with INT and QUIT ignored still stops `stopsignal=INT` and `QUIT`
-/// children with those signals.
+/// daemon started with INT, QUIT and CHLD ignored still stops `stopsignal=INT` and `QUIT`
+/// children with those signals, sees its children exit (an ignored SIGCHLD would have the
+/// kernel reap them) and shuts down on SIGINT.
 #[test]
 fn children_get_the_daemons_signals_at_their_default_action() {
     let daemon = IgnoringDaemon::start(
@@ -641,7 +644,7 @@ fn children_get_the_daemons_signals_at_their_default_action() {
     let (sigint, sigquit) = (1 << (2 - 1), 1 << (3 - 1));
     assert_eq!(mask & (sigint | sigquit), 0, "{ignored}");
     let pid = i32::try_from(daemon.child.id()).expect("a pid fits in i32");
-    assert!(send_signal(pid, SIGTERM), "signal the daemon");
+    assert!(send_signal(pid, SIGINT), "signal the daemon");
     daemon.wait_for("the daemon to exit", || {
         crate::support::daemon::stat(pid).is_none_or(|stat| stat.state == 'Z')
     });
