@@ -8,8 +8,8 @@
 //! passes against supervisord. Where supervisord writes lines svc does not, on purpose,
 //! the tests do not look for them: at `loglevel=debug` supervisord also logs `fd 7 closed,
 //! stopped monitoring <POutputDispatcher at 140646345855440 ...>`, at `trace` the medusa
-//! access log and `XML-RPC method called: ...`, at `blather` `read event caused by
-//! <POutputDispatcher ...>`: Python object addresses, with nothing to check.
+//! access log, at `blather` `read event caused by <POutputDispatcher ...>`: Python object
+//! addresses and a web server svc does not have, with nothing to check.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -157,9 +157,46 @@ fn debug_copies_each_read_of_child_output_into_the_main_log() {
     ] {
         assert!(log.contains(line), "no {line:?} in\n{log}");
     }
+    // supervisord reaps (logging the exit) before it handles the SIGCHLD.
+    let exited = log.find("exited: p (exit status 0; expected)");
+    let sigchld = log.find("received SIGCHLD indicating a child quit");
+    assert!(exited.is_some() && exited < sigchld, "{log}");
     // Every message is one stamped line plus its continuation lines.
     let levels: Vec<String> = parse_log(&log).into_iter().map(|line| line.level).collect();
     assert!(levels.iter().all(|level| level != "TRAC"), "{log}");
+}
+
+/// At `loglevel=trace` each XML-RPC call is traced with its outcome. (supervisord also
+/// traces medusa's access log line, which svc does not write.)
+#[test]
+fn trace_shows_each_xmlrpc_call_and_its_outcome() {
+    let mut daemon = Setup::new().supervisord("loglevel=trace").start(&format!(
+        "{CONTROL}[program:p]\ncommand=sleep 1000\nstartsecs=0\n"
+    ));
+    daemon.wait_for_log("success: p entered RUNNING state");
+    xmlrpc(
+        daemon.path(),
+        "proxy.supervisor.getAllProcessInfo()\n\
+         try:\n    proxy.supervisor.getProcessInfo('nope')\nexcept xmlrpc.client.Fault:\n    pass",
+    );
+    let messages: Vec<String> = daemon
+        .lines()
+        .into_iter()
+        .filter(|line| line.level == "TRAC" && line.message.starts_with("XML-RPC"))
+        .map(|line| line.message)
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            "XML-RPC method called: supervisor.getAllProcessInfo()",
+            "XML-RPC method supervisor.getAllProcessInfo() returned successfully",
+            "XML-RPC method called: supervisor.getProcessInfo()",
+            "XML-RPC method supervisor.getProcessInfo() returned fault: [10] BAD_NAME: nope",
+        ],
+        "{}",
+        daemon.main_log()
+    );
+    assert_eq!(daemon.stop(SIGTERM).code(), Some(0));
 }
 
 /// `trace` and `blather` are below `debug`: the copies are there too.

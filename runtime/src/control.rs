@@ -210,13 +210,29 @@ async fn xml_rpc(
         }
         Err(_) => return invalid("unmarshallable"),
     };
+    // supervisord's handler traces each call and its outcome.
+    let name = call.name.clone();
+    let trace = |message: String| main_log.borrow_mut().log(LogLevel::Trace, &message);
+    let traced = |fault: Option<&dxr::Fault>| match fault {
+        None => trace(format!("XML-RPC method {name}() returned successfully")),
+        Some(fault) => trace(format!(
+            "XML-RPC method {name}() returned fault: [{}] {}",
+            fault.code(),
+            fault.string()
+        )),
+    };
+    trace(format!("XML-RPC method called: {name}()"));
     let xml = if call.name == "supervisor.getAllProcessInfo" && call.params.is_empty() {
-        match api.all_process_info_xml().await {
+        let result = api.all_process_info_xml().await;
+        traced(result.as_ref().err());
+        match result {
             Ok(xml) => Ok(xml),
             Err(fault) => crate::rpc::response_xml(&Err(fault)),
         }
     } else {
-        crate::rpc::response_xml(&api.call(&call.name, call.params).await)
+        let result = api.call(&call.name, call.params).await;
+        traced(result.as_ref().err());
+        crate::rpc::response_xml(&result)
     };
     match xml {
         Ok(xml) => {

@@ -740,9 +740,10 @@ impl Supervisor {
                     }
                 }
             }
+            // supervisord reaps (and logs the exits) before it handles the signal.
             libc::SIGCHLD => {
-                self.log(LogLevel::Debug, "received SIGCHLD indicating a child quit");
                 self.reap();
+                self.log(LogLevel::Debug, "received SIGCHLD indicating a child quit");
             }
             _ => self.log(
                 LogLevel::Blather,
