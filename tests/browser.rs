@@ -18,7 +18,8 @@ use std::time::Instant;
 
 use serde_json::{Value, json};
 
-use crate::rpc::{UNIX_SERVER, show};
+use crate::rpc::show;
+use crate::support::control::UNIX_SERVER;
 use crate::support::daemon::{DEADLINE, Daemon, SIGTERM, Setup};
 
 /// A headless Chromium and one page of it.

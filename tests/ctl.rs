@@ -6,62 +6,9 @@
 
 use std::process::Command;
 
-use crate::oracle::oracle_python;
+use crate::support::control::{UNIX_SERVER, supervisorctl, xmlrpc};
 use crate::support::daemon::{Daemon, SIGTERM, Setup};
 use crate::support::{CLEAN_ENV, run_with_deadline};
-
-/// The sections that give a daemon its unix socket and `supervisorctl` its server URL.
-const UNIX_SERVER: &str = "[unix_http_server]\nfile=%(here)s/supervisor.sock\n\
-     [rpcinterface:supervisor]\n\
-     supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\
-     [supervisorctl]\nserverurl=unix://%(here)s/supervisor.sock\n";
-
-/// What a client printed and its exit code.
-struct Output {
-    code: i32,
-    stdout: String,
-}
-
-/// Runs the real `supervisorctl -c supervisord.conf ARGS...` in the daemon's directory.
-fn supervisorctl(daemon: &Daemon, args: &[&str]) -> Output {
-    let mut command = Command::new(oracle_python());
-    command
-        .args(["-m", "supervisor.supervisorctl", "-c", "supervisord.conf"])
-        .args(args)
-        .current_dir(daemon.path())
-        .env_clear()
-        .envs(CLEAN_ENV.iter().copied());
-    let output = run_with_deadline(command, crate::support::daemon::DEADLINE);
-    Output {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-    }
-}
-
-/// Runs a Python snippet with `proxy`, an `xmlrpc.client.ServerProxy` on the daemon's unix
-/// socket (supervisor's own transport), and returns what it prints.
-fn xmlrpc(daemon: &Daemon, body: &str) -> String {
-    let script = format!(
-        "import xmlrpc.client, sys\n\
-         from supervisor.xmlrpc import SupervisorTransport\n\
-         transport = SupervisorTransport(None, None, 'unix://{}/supervisor.sock')\n\
-         proxy = xmlrpc.client.ServerProxy('http://127.0.0.1', transport)\n\
-         {body}\n",
-        daemon.path().display()
-    );
-    let mut command = Command::new(oracle_python());
-    command
-        .args(["-c", &script])
-        .env_clear()
-        .envs(CLEAN_ENV.iter().copied());
-    let output = run_with_deadline(command, crate::support::daemon::DEADLINE);
-    assert!(
-        output.status.success(),
-        "python failed:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
 
 /// Replaces what changes from run to run (pids, uptimes, stop times) in status lines.
 fn normalize_status(text: &str) -> String {

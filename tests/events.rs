@@ -14,7 +14,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::rpc::{UNIX_SERVER, check, show};
+use crate::rpc::{check, show};
+use crate::support::control::UNIX_SERVER;
 use crate::support::daemon::{Daemon, SIGTERM, Setup};
 
 /// `python3 listener.py MODE RECORD`: READY, then for each event one JSON line in RECORD

@@ -27,12 +27,8 @@ use std::process::{Command, Stdio};
 
 use crate::oracle::oracle_python;
 use crate::support::CLEAN_ENV;
+use crate::support::control::UNIX_SERVER;
 use crate::support::daemon::{DEADLINE, Daemon, SIGHUP, SIGKILL, SIGTERM, Setup, send_signal};
-
-/// The sections that give a daemon its unix socket.
-pub(crate) const UNIX_SERVER: &str = "[unix_http_server]\nfile=%(here)s/supervisor.sock\n\
-     [rpcinterface:supervisor]\n\
-     supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n";
 
 /// Programs most tests share: two running programs (one writes known bytes to its logs),
 /// one never started, a group of two with one running.

@@ -23,7 +23,7 @@ use std::process::{Child, Command, ExitStatus};
 use std::time::{Duration, Instant};
 
 use crate::support::daemon::{
-    DEADLINE, REFERENCE, SIGHUP, SIGKILL, SIGTERM, all_pids, send_signal, stat,
+    DEADLINE, REFERENCE, SIGHUP, SIGTERM, kill_tagged, send_signal, stat,
 };
 use crate::support::{Run, Test, svc_binary};
 
@@ -216,33 +216,11 @@ impl Case {
             self.read("stderr.txt")
         )
     }
-
-    /// Every live process carrying this test's tag.
-    fn tagged(&self) -> Vec<i32> {
-        let tag = self.tag.as_bytes();
-        all_pids()
-            .into_iter()
-            .filter(|pid| {
-                std::fs::read(format!("/proc/{pid}/environ"))
-                    .is_ok_and(|environ| environ.split(|&byte| byte == 0).any(|entry| entry == tag))
-            })
-            .collect()
-    }
 }
 
 impl Drop for Case {
     fn drop(&mut self) {
-        let deadline = Instant::now() + Duration::from_secs(5);
-        loop {
-            let left = self.tagged();
-            if left.is_empty() || Instant::now() > deadline {
-                break;
-            }
-            for pid in left {
-                send_signal(pid, SIGKILL);
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        kill_tagged(&self.tag);
         for child in &mut self.children {
             let _ = child.kill();
             let _ = child.wait();

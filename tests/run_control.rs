@@ -13,45 +13,11 @@
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::oracle::oracle_python;
+use crate::support::control::{UNIX_SERVER, supervisorctl, supervisorctl_in};
 use crate::support::daemon::{
-    DEADLINE, Daemon, REFERENCE, SIGINT, SIGTERM, Setup, all_pids, send_signal,
+    DEADLINE, Daemon, SIGINT, SIGTERM, Setup, daemon_args, kill_tagged, send_signal,
 };
-use crate::support::{CLEAN_ENV, Test, run_with_deadline, svc_binary};
-
-/// The sections that give a daemon its unix socket and `supervisorctl` its server URL.
-const UNIX_SERVER: &str = "[unix_http_server]\nfile=%(here)s/supervisor.sock\n\
-     [rpcinterface:supervisor]\n\
-     supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\
-     [supervisorctl]\nserverurl=unix://%(here)s/supervisor.sock\n";
-
-/// What `supervisorctl` printed and its exit code.
-#[derive(Debug, PartialEq, Eq)]
-struct Output {
-    code: i32,
-    stdout: String,
-}
-
-/// Runs the real `supervisorctl -c supervisord.conf ARGS...` in `directory`.
-fn supervisorctl_in(directory: &std::path::Path, args: &[&str]) -> Output {
-    let mut command = Command::new(oracle_python());
-    command
-        .args(["-m", "supervisor.supervisorctl", "-c", "supervisord.conf"])
-        .args(args)
-        .current_dir(directory)
-        .env_clear()
-        .envs(CLEAN_ENV.iter().copied());
-    let output = run_with_deadline(command, DEADLINE);
-    Output {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-    }
-}
-
-/// Runs the real `supervisorctl` against `daemon`.
-fn supervisorctl(daemon: &Daemon, args: &[&str]) -> Output {
-    supervisorctl_in(daemon.path(), args)
-}
+use crate::support::{Test, run_with_deadline};
 
 /// A daemon with the unix server and `[supervisorctl]`, then `sections`.
 fn start(sections: &str) -> Daemon {
@@ -559,11 +525,7 @@ impl IgnoringDaemon {
         );
         let mut command = Command::new("sh");
         command.args(["-c", "trap '' INT QUIT CHLD; exec \"$@\"", "sh"]);
-        match std::env::var_os(REFERENCE) {
-            Some(supervisord) => command.arg(supervisord),
-            None => command.arg(svc_binary()).arg("run"),
-        };
-        command.args(["-n", "-c", "supervisord.conf"]);
+        daemon_args(&mut command);
         test.prepare(&mut command);
         command.stdout(Stdio::null()).stderr(Stdio::null());
         let child = command.spawn().expect("spawn the daemon");
@@ -595,25 +557,7 @@ impl Drop for IgnoringDaemon {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let tag = self.tag.as_bytes();
-        let deadline = Instant::now() + Duration::from_secs(5);
-        loop {
-            let left: Vec<i32> = all_pids()
-                .into_iter()
-                .filter(|pid| {
-                    std::fs::read(format!("/proc/{pid}/environ")).is_ok_and(|environ| {
-                        environ.split(|&byte| byte == 0).any(|entry| entry == tag)
-                    })
-                })
-                .collect();
-            if left.is_empty() || Instant::now() > deadline {
-                return;
-            }
-            for pid in left {
-                send_signal(pid, crate::support::daemon::SIGKILL);
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        kill_tagged(&self.tag);
     }
 }
 

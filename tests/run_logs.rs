@@ -17,64 +17,12 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::oracle::oracle_python;
+use crate::support::control::{UNIX_SERVER, supervisorctl, xmlrpc, xmlrpc_in};
 use crate::support::daemon::{
-    DEADLINE, Daemon, REFERENCE, SIGKILL, SIGTERM, Setup, all_pids, parse_log, send_signal, stat,
+    DEADLINE, Daemon, REFERENCE, SIGKILL, SIGTERM, Setup, all_pids, daemon_args, parse_log,
+    send_signal, stat,
 };
-use crate::support::{CLEAN_ENV, Test, run_with_deadline, svc_binary};
-
-/// The sections that give a daemon its unix socket and `supervisorctl` its server URL.
-const CONTROL: &str = "[unix_http_server]\nfile=%(here)s/supervisor.sock\n\
-     [rpcinterface:supervisor]\n\
-     supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\
-     [supervisorctl]\nserverurl=unix://%(here)s/supervisor.sock\n";
-
-/// What `supervisorctl` printed and its exit code.
-struct Output {
-    code: i32,
-    stdout: String,
-}
-
-/// Runs the real `supervisorctl -c supervisord.conf ARGS...` in the daemon's directory.
-fn supervisorctl(daemon: &Daemon, args: &[&str]) -> Output {
-    let mut command = Command::new(oracle_python());
-    command
-        .args(["-m", "supervisor.supervisorctl", "-c", "supervisord.conf"])
-        .args(args)
-        .current_dir(daemon.path())
-        .env_clear()
-        .envs(CLEAN_ENV.iter().copied());
-    let output = run_with_deadline(command, DEADLINE);
-    Output {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-    }
-}
-
-/// Runs a Python snippet with `proxy`, an `xmlrpc.client.ServerProxy` on the socket in
-/// `dir` (supervisor's own transport), and returns what it prints.
-fn xmlrpc(dir: &Path, body: &str) -> String {
-    let script = format!(
-        "import xmlrpc.client\n\
-         from supervisor.xmlrpc import SupervisorTransport\n\
-         transport = SupervisorTransport(None, None, 'unix://{}/supervisor.sock')\n\
-         proxy = xmlrpc.client.ServerProxy('http://127.0.0.1', transport)\n\
-         {body}\n",
-        dir.display()
-    );
-    let mut command = Command::new(oracle_python());
-    command
-        .args(["-c", &script])
-        .env_clear()
-        .envs(CLEAN_ENV.iter().copied());
-    let output = run_with_deadline(command, DEADLINE);
-    assert!(
-        output.status.success(),
-        "python failed:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
+use crate::support::{Test, svc_binary};
 
 /// Polls `condition` every 10 ms; panics with `report()` after [`DEADLINE`].
 fn wait_until(what: &str, mut condition: impl FnMut() -> bool, report: impl Fn() -> String) {
@@ -171,11 +119,11 @@ fn debug_copies_each_read_of_child_output_into_the_main_log() {
 #[test]
 fn trace_shows_each_xmlrpc_call_and_its_outcome() {
     let mut daemon = Setup::new().supervisord("loglevel=trace").start(&format!(
-        "{CONTROL}[program:p]\ncommand=sleep 1000\nstartsecs=0\n"
+        "{UNIX_SERVER}[program:p]\ncommand=sleep 1000\nstartsecs=0\n"
     ));
     daemon.wait_for_log("success: p entered RUNNING state");
     xmlrpc(
-        daemon.path(),
+        &daemon,
         "proxy.supervisor.getAllProcessInfo()\n\
          try:\n    proxy.supervisor.getProcessInfo('nope')\nexcept xmlrpc.client.Fault:\n    pass",
     );
@@ -440,7 +388,7 @@ time.sleep(1000)
 #[test]
 fn tails_after_a_rotation_read_the_current_file_and_clear_keeps_backups() {
     let mut daemon = Setup::new().file("rotate.py", ROTATE).start(&format!(
-        "{CONTROL}[program:r]\ncommand=python3 %(here)s/rotate.py\nstartsecs=0\n\
+        "{UNIX_SERVER}[program:r]\ncommand=python3 %(here)s/rotate.py\nstartsecs=0\n\
          stdout_logfile=%(here)s/r.log\nstdout_logfile_maxbytes=1KB\nstdout_logfile_backups=3\n\
          stderr_logfile=%(here)s/r.err\nstderr_logfile_maxbytes=1KB\nstderr_logfile_backups=1\n"
     ));
@@ -463,7 +411,7 @@ fn tails_after_a_rotation_read_the_current_file_and_clear_keeps_backups() {
         "\n"
     );
     assert_eq!(
-        xmlrpc(
+        xmlrpc_in(
             daemon.path(),
             "s = proxy.supervisor\n\
              print(repr(s.readProcessStdoutLog('r', 0, 0)))\n\
@@ -496,7 +444,7 @@ fn tails_after_a_rotation_read_the_current_file_and_clear_keeps_backups() {
 #[test]
 fn a_deleted_log_file_is_created_again_by_the_next_spawn() {
     let mut daemon = Setup::new().start(&format!(
-        "{CONTROL}[program:r]\ncommand=sh -c 'echo run-out; exec sleep 1000'\nstartsecs=0\n\
+        "{UNIX_SERVER}[program:r]\ncommand=sh -c 'echo run-out; exec sleep 1000'\nstartsecs=0\n\
          stdout_logfile=%(here)s/r.log\n"
     ));
     daemon.wait_for_file("r.log", "run-out\n");
@@ -519,7 +467,7 @@ fn a_deleted_log_file_is_created_again_by_the_next_spawn() {
 #[test]
 fn a_program_never_started_has_no_log_file() {
     let mut daemon = Setup::new().start(&format!(
-        "{CONTROL}[program:idle]\ncommand=sh -c 'echo idle-out; exec sleep 1000'\n\
+        "{UNIX_SERVER}[program:idle]\ncommand=sh -c 'echo idle-out; exec sleep 1000'\n\
          autostart=false\nstdout_logfile=%(here)s/idle.log\nstderr_logfile=%(here)s/idle.err\n"
     ));
     assert!(!daemon.join("idle.log").exists());
@@ -553,7 +501,7 @@ fn a_log_file_that_cannot_be_opened_is_a_spawn_error() {
         .file("dir/placeholder", "")
         .file("gone/placeholder", "")
         .start(&format!(
-            "{CONTROL}[program:d]\ncommand=sleep 1000\nstartsecs=0\nstartretries=0\n\
+            "{UNIX_SERVER}[program:d]\ncommand=sleep 1000\nstartsecs=0\nstartretries=0\n\
              stdout_logfile=%(here)s/dir\n\
              [program:g]\ncommand=sleep 1000\nstartsecs=0\nstartretries=0\nautostart=false\n\
              stdout_logfile=%(here)s/gone/g.log\n"
@@ -777,14 +725,15 @@ fn dev_stdout_as_main_and_child_log() {
 /// the new file starts empty.
 #[test]
 fn clear_log_reopens_each_handler() {
-    let mut daemon = Foreground::start(&format!("{HEADER}logfile=%(here)s/main.log\n{CONTROL}"));
+    let mut daemon =
+        Foreground::start(&format!("{HEADER}logfile=%(here)s/main.log\n{UNIX_SERVER}"));
     daemon.wait_for("the start", || {
         daemon
             .read("main.log")
             .contains("supervisord started with pid")
     });
     assert_eq!(
-        xmlrpc(daemon.path(), "print(proxy.supervisor.clearLog())"),
+        xmlrpc_in(daemon.path(), "print(proxy.supervisor.clearLog())"),
         "True\n"
     );
     assert_eq!(daemon.read("main.log"), "");
@@ -864,11 +813,7 @@ fn syslog_gets_one_record_per_line() {
     let dir = test.path().to_path_buf();
     let mut command = Command::new("unshare");
     command.args(["-m", "sh", "ns.sh"]).arg(&dir);
-    match std::env::var_os(REFERENCE) {
-        Some(supervisord) => command.arg(supervisord),
-        None => command.arg(svc_binary()).arg("run"),
-    };
-    command.args(["-n", "-c", "supervisord.conf"]);
+    daemon_args(&mut command);
     test.prepare(&mut command);
     command.stdout(Stdio::null()).stderr(Stdio::null());
     let child = command.spawn().expect("run unshare");

@@ -17,14 +17,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use crate::support::daemon::{DEADLINE, SIGINT, SIGKILL, Setup, all_pids, send_signal};
+use crate::support::control::UNIX_SERVER;
+use crate::support::daemon::{DEADLINE, SIGINT, Setup, kill_tagged, send_signal};
 use crate::support::{CLEAN_ENV, Test, run_with_deadline, svc_binary};
-
-/// The sections that give a server its unix socket and the clients their server URL.
-const UNIX_SERVER: &str = "[unix_http_server]\nfile=%(here)s/supervisor.sock\n\
-     [rpcinterface:supervisor]\n\
-     supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\
-     [supervisorctl]\nserverurl=unix://%(here)s/supervisor.sock\n";
 
 /// A few programs: one alone, one not started, a group of two.
 const PROGRAMS: &str = "[program:web]\ncommand=sleep 1000\nstartsecs=0\n\
@@ -134,25 +129,7 @@ impl Drop for Supervisord {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let tag = self.tag.as_bytes();
-        let deadline = Instant::now() + Duration::from_secs(5);
-        loop {
-            let left: Vec<i32> = all_pids()
-                .into_iter()
-                .filter(|pid| {
-                    std::fs::read(format!("/proc/{pid}/environ")).is_ok_and(|environ| {
-                        environ.split(|&byte| byte == 0).any(|entry| entry == tag)
-                    })
-                })
-                .collect();
-            if left.is_empty() || Instant::now() > deadline {
-                return;
-            }
-            for pid in left {
-                send_signal(pid, SIGKILL);
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        kill_tagged(&self.tag);
     }
 }
 

@@ -27,6 +27,16 @@ use super::{Test, svc_binary};
 /// expect is supervisord 4.3.0's behaviour. Tests of svc's extensions then fail.
 pub const REFERENCE: &str = "SVC_REFERENCE_SUPERVISORD";
 
+/// Appends the daemon under test to `command` (a wrapper such as `sh -c` or `unshare`):
+/// `svc run`, or the supervisord named by [`REFERENCE`], then `-n -c supervisord.conf`.
+pub fn daemon_args(command: &mut Command) {
+    match std::env::var_os(REFERENCE) {
+        Some(supervisord) => command.arg(supervisord),
+        None => command.arg(svc_binary()).arg("run"),
+    };
+    command.args(["-n", "-c", "supervisord.conf"]);
+}
+
 /// How long any single wait may take before the test fails.
 pub const DEADLINE: Duration = Duration::from_secs(20);
 
@@ -547,17 +557,33 @@ impl Daemon {
             self.stderr()
         )
     }
+}
 
-    /// Every process (not a zombie) that carries this test's tag.
-    fn tagged(&self) -> Vec<i32> {
-        let tag = self.tag.as_bytes();
-        all_pids()
-            .into_iter()
-            .filter(|pid| {
-                std::fs::read(format!("/proc/{pid}/environ"))
-                    .is_ok_and(|environ| environ.split(|&byte| byte == 0).any(|entry| entry == tag))
-            })
-            .collect()
+/// The processes whose environment holds the entry `tag` (`SVC_TEST_TAG=<directory>`).
+pub fn tagged(tag: &str) -> Vec<i32> {
+    let tag = tag.as_bytes();
+    all_pids()
+        .into_iter()
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/environ"))
+                .is_ok_and(|environ| environ.split(|&byte| byte == 0).any(|entry| entry == tag))
+        })
+        .collect()
+}
+
+/// SIGKILLs every process carrying `tag` until none is left (at most 5 s): what a test
+/// started, whatever process group or session it moved to.
+pub fn kill_tagged(tag: &str) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let left = tagged(tag);
+        if left.is_empty() || Instant::now() > deadline {
+            return;
+        }
+        for pid in left {
+            send_signal(pid, SIGKILL);
+        }
+        std::thread::sleep(Duration::from_millis(10));
     }
 }
 
@@ -589,16 +615,6 @@ impl Drop for Daemon {
             }
             let _ = child.wait();
         }
-        let deadline = Instant::now() + Duration::from_secs(5);
-        loop {
-            let left = self.tagged();
-            if left.is_empty() || Instant::now() > deadline {
-                return;
-            }
-            for pid in left {
-                send_signal(pid, SIGKILL);
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        kill_tagged(&self.tag);
     }
 }
