@@ -17,12 +17,12 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::support::Test;
 use crate::support::control::{UNIX_SERVER, supervisorctl, xmlrpc, xmlrpc_in};
 use crate::support::daemon::{
     DEADLINE, Daemon, REFERENCE, SIGKILL, SIGTERM, Setup, all_pids, daemon_args, parse_log,
     send_signal, stat,
 };
-use crate::support::{Test, svc_binary};
 
 /// Polls `condition` every 10 ms; panics with `report()` after [`DEADLINE`].
 fn wait_until(what: &str, mut condition: impl FnMut() -> bool, report: impl Fn() -> String) {
@@ -543,18 +543,18 @@ struct Foreground {
 impl Foreground {
     /// Writes `conf` as `supervisord.conf` and runs `svc run -n` (or the reference) on it.
     fn start(conf: &str) -> Foreground {
+        Foreground::start_under(&["env"], conf)
+    }
+
+    /// [`Foreground::start`] under `wrapper` (a program that execs the rest of its
+    /// arguments, such as `prlimit --fsize=N --`).
+    fn start_under(wrapper: &[&str], conf: &str) -> Foreground {
         let test = Test::new().file("supervisord.conf", conf);
         let tag = test.path().display().to_string();
         let test = test.env("SVC_TEST_TAG", &tag);
-        let mut command = match std::env::var_os(REFERENCE) {
-            Some(supervisord) => Command::new(supervisord),
-            None => {
-                let mut command = Command::new(svc_binary());
-                command.arg("run");
-                command
-            }
-        };
-        command.args(["-n", "-c", "supervisord.conf"]);
+        let mut command = Command::new(wrapper[0]);
+        command.args(&wrapper[1..]);
+        daemon_args(&mut command);
         test.prepare(&mut command);
         command.stdout(Stdio::piped()).stderr(Stdio::null());
         let mut child = command.spawn().expect("start the daemon");
@@ -912,4 +912,63 @@ fn parse_warnings_are_logged_at_startup_in_supervisords_order() {
     let first_info = levels.iter().position(|level| *level == "INFO");
     let last_warn = levels.iter().rposition(|level| *level == "WARN");
     assert!(last_warn < first_info, "{}", daemon.main_log());
+}
+
+/// A log file that cannot take more bytes (here the file size limit, EFBIG; a full disk
+/// alike) does not stop the capture: the output is dropped, as supervisord's handler drops
+/// it, the pipe is still read, so the child never blocks on it and exits; svc says so once
+/// in its log.
+#[test]
+fn a_log_write_that_fails_drops_the_output_and_keeps_reading() {
+    let daemon = Foreground::start_under(
+        &["prlimit", "--fsize=200000", "--"],
+        &format!(
+            "{HEADER}logfile=%(here)s/main.log\n\
+             [program:big]\ncommand=sh -c 'head -c 3000000 /dev/zero; echo done > %(here)s/done'\n\
+             startsecs=0\nautorestart=false\nstdout_logfile=%(here)s/big.log\n\
+             stdout_logfile_maxbytes=0\n"
+        ),
+    );
+    wait_until(
+        "the writer to finish",
+        || {
+            daemon
+                .read("main.log")
+                .contains("exited: big (exit status 0; expected)")
+        },
+        || daemon.report(),
+    );
+    assert_eq!(daemon.read("done"), "done\n");
+    let size = std::fs::metadata(daemon.join("big.log")).map_or(0, |meta| meta.len());
+    assert!(size <= 200_000, "big.log has {size} bytes");
+    if std::env::var_os(REFERENCE).is_none() {
+        let log = daemon.read("main.log");
+        assert_eq!(
+            log.matches("could not write the stdout log of 'big'")
+                .count(),
+            1,
+            "{log}"
+        );
+    }
+}
+
+/// Each spawn gets a fresh output dispatcher, as in supervisord: a child that died between
+/// `<!--XSUPERVISOR:BEGIN-->` and the END token leaves nothing of capture mode to the next
+/// one, whose output goes to the log (once it is longer than a token: shorter output is
+/// held back in case a token starts, by svc as by supervisord).
+#[test]
+fn capture_mode_does_not_outlive_the_child_that_began_it() {
+    let mut daemon = Setup::new()
+        .file(
+            "once.sh",
+            "if [ -e \"$1/ran\" ]; then echo second run, longer than a token; exec sleep 1000; fi\n\
+             : > \"$1/ran\"\nprintf 'first run <!--XSUPERVISOR:BEGIN-->never ended\\n'\nexit 1\n",
+        )
+        .start(
+            "[program:c]\ncommand=sh %(here)s/once.sh %(here)s\nstartsecs=0\nautorestart=true\n\
+             stdout_capture_maxbytes=1KB\nstdout_logfile=%(here)s/c.log\n",
+        );
+    let log = daemon.wait_for_file("c.log", "second run, longer than a token\n");
+    assert_eq!(log, "first run second run, longer than a token\n");
+    assert_eq!(daemon.stop(SIGTERM).code(), Some(0));
 }

@@ -190,6 +190,14 @@ impl Capture {
     /// should too.
     pub fn spawning(&mut self) -> std::io::Result<()> {
         self.spawned = true;
+        // A new dispatcher starts outside capture mode with nothing buffered: what the last
+        // child left held back is logged (as at its end of file), what it had captured
+        // without an END token is dropped.
+        self.finish();
+        if let Some(mode) = self.capture_mode() {
+            mode.active = false;
+            mode.captured.clear();
+        }
         match &mut self.file {
             Some(file) => file.reopen(),
             None => Ok(()),
@@ -351,20 +359,27 @@ impl Capture {
         };
         match file.write(data) {
             Ok(()) => self.write_failing = false,
-            Err(error) => {
-                if !std::mem::replace(&mut self.write_failing, true) {
-                    self.main_log.borrow_mut().log(
-                        LogLevel::Error,
-                        &format!(
-                            "could not write the {} log of '{}' ({}): {error}",
-                            self.channel,
-                            self.name,
-                            file.path().display()
-                        ),
-                    );
-                }
-            }
+            Err(error) => self.write_failed(&error),
         }
+    }
+
+    /// A write to the log file failed: an ERRO line, once until a write succeeds again.
+    fn write_failed(&mut self, error: &std::io::Error) {
+        if std::mem::replace(&mut self.write_failing, true) {
+            return;
+        }
+        let path = self
+            .file
+            .as_ref()
+            .map(|file| file.path().display().to_string())
+            .unwrap_or_default();
+        self.main_log.borrow_mut().log(
+            LogLevel::Error,
+            &format!(
+                "could not write the {} log of '{}' ({path}): {error}",
+                self.channel, self.name
+            ),
+        );
     }
 
     /// supervisord's `_log`: one chunk of ordinary output to the log (or to the capture
@@ -416,7 +431,7 @@ impl Capture {
         }
     }
 
-    /// The log file's path (`None` for `NONE` or a file that could not be opened).
+    /// The log file's path (`None` for `NONE`), whether or not it is open.
     pub fn path(&self) -> Option<std::path::PathBuf> {
         self.file.as_ref().map(|file| file.path().to_path_buf())
     }
@@ -451,9 +466,18 @@ impl Capture {
             match file.splice_from(pipe.as_fd(), SPLICE_MAX) {
                 // The kernel could not splice into this file: copy instead.
                 Err(error) if error.raw_os_error() == Some(libc::EINVAL) => {}
-                result => {
+                Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => {
+                    return Err(error);
+                }
+                // The file cannot take the bytes (a full disk, EFBIG, its directory gone):
+                // logged once, and the pipe is read on below, the chunk dropped as
+                // supervisord's handler drops it, so that the child never blocks on a full
+                // pipe. A later splice that succeeds finds the file usable again.
+                Err(error) => self.write_failed(&error),
+                Ok(moved) => {
                     self.spliced = true;
-                    return result;
+                    self.write_failing = false;
+                    return Ok(moved);
                 }
             }
         }
