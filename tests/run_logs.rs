@@ -972,3 +972,19 @@ fn capture_mode_does_not_outlive_the_child_that_began_it() {
     assert_eq!(log, "first run second run, longer than a token\n");
     assert_eq!(daemon.stop(SIGTERM).code(), Some(0));
 }
+
+/// The command is checked before the log files are opened (supervisord's
+/// `get_execv_args`, then `make_dispatchers`): a program whose command cannot be found
+/// never creates its log files.
+#[test]
+fn a_command_that_cannot_be_found_creates_no_log_file() {
+    let mut daemon = Setup::new().start(
+        "[program:x]\ncommand=/nonexistent/cmd\nstartretries=0\n\
+         stdout_logfile=%(here)s/x.log\nstderr_logfile=%(here)s/x.err\n",
+    );
+    daemon.wait_for_log("spawnerr: can't find command '/nonexistent/cmd'");
+    for file in ["x.log", "x.err"] {
+        assert!(!daemon.join(file).exists(), "{file} was created");
+    }
+    assert_eq!(daemon.stop(SIGTERM).code(), Some(0));
+}

@@ -250,16 +250,24 @@ fn pipe() -> Result<(OwnedFd, OwnedFd), String> {
 
 /// Spawns the program. `Err` is the `spawnerr` (nothing was forked).
 ///
+/// `dispatchers` runs once the command has been found (supervisord's `get_execv_args`) and
+/// before anything is created for the child, where supervisord's `make_dispatchers` opens
+/// the log files: its error is the spawn's.
+///
 /// Returns once the child exists; it may still be on its way to `execve` (see the module
 /// documentation). Outside a [`Batch`], it returns once the child has left the daemon's fd
 /// table.
-pub fn spawn(request: &Request<'_>) -> Result<Child, String> {
+pub fn spawn(
+    request: &Request<'_>,
+    dispatchers: impl FnOnce() -> Result<(), String>,
+) -> Result<Child, String> {
     let base = LAUNCHER.with(|launcher| launcher.borrow_mut().environment());
     let Exec {
         filename,
         argv,
         environment,
     } = exec_args(request, &base).map_err(|error| error.message().to_string())?;
+    dispatchers()?;
     let (identity, uid) = identity(request.user)?;
 
     let filename = cstring(filename.as_bytes(), "command")?;
@@ -1222,7 +1230,7 @@ mod tests {
         let children: Vec<Child> = {
             let _batch = batch();
             (0..count)
-                .map(|_| spawn(&request).expect("spawn"))
+                .map(|_| spawn(&request, || Ok(())).expect("spawn"))
                 .collect()
         };
         // Every slot is back on /dev/null: the children's pipes have no writer but them.
@@ -1264,7 +1272,7 @@ mod tests {
             redirect_stderr: false,
             die_with_parent: false,
         };
-        let child = spawn(&request).expect("spawn");
+        let child = spawn(&request, || Ok(())).expect("spawn");
         assert!(slot_targets().iter().all(|target| target == "/dev/null"));
         let mut output = Vec::new();
         std::fs::File::from(child.stdout)

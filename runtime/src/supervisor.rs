@@ -558,24 +558,31 @@ impl Supervisor {
     fn spawn(&mut self, id: usize) -> Input {
         let serverurl = default_serverurl(&self.graph);
         let proc = &self.procs[id];
-        for capture in [&proc.stdout_log, &proc.stderr_log] {
-            if let Err(error) = capture.borrow_mut().spawning() {
-                // supervisord checks the command before it makes the dispatchers.
-                if let Err(command) = spawn::check(&self.spawn_request(id, &serverurl)) {
-                    return Input::SpawnFailed(command.message().to_string());
-                }
-                let errno = nix::errno::Errno::from_raw(error.raw_os_error().unwrap_or(0));
-                return Input::SpawnFailed(if errno == nix::errno::Errno::EMFILE {
-                    format!("too many open files to spawn '{}'", proc.config.name)
-                } else {
-                    format!(
-                        "unknown error making dispatchers for '{}': {errno:?}",
-                        proc.config.name
-                    )
-                });
-            }
+        // supervisord's make_dispatchers: the log files are opened again for each child
+        // (once with redirect_stderr, where both streams share one capture).
+        let mut captures = vec![Rc::clone(&proc.stdout_log)];
+        if !Rc::ptr_eq(&proc.stdout_log, &proc.stderr_log) {
+            captures.push(Rc::clone(&proc.stderr_log));
         }
-        let spawned = spawn::spawn(&self.spawn_request(id, &serverurl));
+        let name = proc.config.name.clone();
+        let dispatchers = move || {
+            for capture in captures {
+                if let Err(error) = capture.borrow_mut().spawning() {
+                    let errno = error.raw_os_error().map(nix::errno::Errno::from_raw);
+                    return Err(match errno {
+                        Some(nix::errno::Errno::EMFILE) => {
+                            format!("too many open files to spawn '{name}'")
+                        }
+                        Some(errno) => {
+                            format!("unknown error making dispatchers for '{name}': {errno:?}")
+                        }
+                        None => format!("unknown error making dispatchers for '{name}': {error}"),
+                    });
+                }
+            }
+            Ok(())
+        };
+        let spawned = spawn::spawn(&self.spawn_request(id, &serverurl), dispatchers);
         let proc = &mut self.procs[id];
         match spawned {
             Ok(child) => {
