@@ -16,6 +16,7 @@ mod run;
 mod run_cli;
 mod run_control;
 mod run_logs;
+mod run_signals;
 mod snapshots;
 mod support;
 mod svc_ctl;

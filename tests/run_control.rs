@@ -767,3 +767,16 @@ fn a_restart_opens_the_log_files_again() {
     assert_eq!(daemon.read("auto.log.1"), auto_first);
     assert_eq!(daemon.stop(SIGTERM).code(), Some(0));
 }
+
+/// A command that cannot be split is a spawn error worded as supervisord's (`%r`: Python
+/// quotes it with double quotes when it holds a single quote).
+#[test]
+fn an_unsplittable_command_is_a_spawn_error_quoted_as_python_does() {
+    let mut daemon = start(
+        "[program:q]\ncommand=sh -c '(x\nstartretries=0\n\
+         [program:d]\ncommand=sh -c \"(x\nstartretries=0\n",
+    );
+    daemon.wait_for_log("spawnerr: can't parse command \"sh -c '(x\": No closing quotation");
+    daemon.wait_for_log("spawnerr: can't parse command 'sh -c \"(x': No closing quotation");
+    assert_eq!(daemon.stop(SIGTERM).code(), Some(0));
+}

@@ -140,9 +140,10 @@ pub fn run(graph: Graph, options: RunOptions, reload: Reload) -> Result<i32, Sta
     let signals = signals::Signals::open()
         .map_err(|error| StartError::crash(format!("could not open a signalfd: {error}")))?;
     let in_flight = supervisor.serve(servers);
-    let pidfile = supervisor.graph().supervisord.pidfile.clone();
     release_startup_pages();
     let outcome = smol::block_on(executor.run(supervisor.run(&signals)));
+    // The pid file of the configuration running last (a reload may have moved it).
+    let pidfile = supervisor.graph().supervisord.pidfile.clone();
     // Answer the requests still being served (the `shutdown` that ended the loop).
     smol::block_on(executor.run(in_flight.finish(std::time::Duration::from_secs(1))));
     // Dropping the executor drops the servers: their socket files are removed.

@@ -31,6 +31,9 @@ fn handled() -> SigSet {
         Signal::SIGQUIT,
         Signal::SIGHUP,
         Signal::SIGUSR2,
+        // supervisord has no handler for it and dies, leaving its children behind; svc
+        // logs it at blather and goes on (README, the table of differences).
+        Signal::SIGUSR1,
         Signal::SIGCHLD,
     ] {
         set.add(signal);

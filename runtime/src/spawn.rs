@@ -167,8 +167,8 @@ type Environment = Vec<(OsString, OsString)>;
 fn exec_args<'a>(request: &Request<'a>, base: &'a Environment) -> Result<Exec<'a>, CommandError> {
     let argv = svc_schema::shlex::split(request.command).map_err(|error| {
         CommandError::NotExecutable(format!(
-            "can't parse command '{}': {}",
-            request.command,
+            "can't parse command {}: {}",
+            svc_schema::python::repr(request.command),
             error.message()
         ))
     })?;

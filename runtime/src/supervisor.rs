@@ -762,8 +762,14 @@ impl Supervisor {
     fn begin_shutdown(&mut self, after: After) {
         self.mood = Mood::Stopping;
         match &mut self.shutdown {
-            // A later request replaces what happens at the end (TERM during a reload exits).
-            Some(shutdown) => shutdown.after = after,
+            // A later request replaces what happens at the end (TERM during a reload exits),
+            // except that an exit keeps its code (a `shutdown_on` failure stays the exit
+            // status when a SIGTERM follows).
+            Some(shutdown) => {
+                if !matches!(shutdown.after, After::Exit(_)) {
+                    shutdown.after = after;
+                }
+            }
             None => {
                 self.shutdown = Some(Shutdown {
                     pending: self.groups_by_priority(),
@@ -862,13 +868,14 @@ impl Supervisor {
         }
     }
 
-    /// Logs `waiting for a, b to die` at most every 3 seconds; returns when to report next.
+    /// Logs `waiting for a, b to die` at most every 3 seconds, each process's state after it
+    /// (`a state: STOPPING`, at blather, as supervisord does); returns when to report next.
     fn shutdown_report(&mut self) -> Option<Instant> {
-        let unstopped: Vec<&str> = self
+        let unstopped: Vec<(&str, State)> = self
             .procs
             .iter()
             .filter(|proc| !proc.machine.state.is_stopped())
-            .map(|proc| proc.config.name.as_str())
+            .map(|proc| (proc.config.name.as_str(), proc.machine.state))
             .collect();
         if unstopped.is_empty() {
             return None;
@@ -878,8 +885,19 @@ impl Supervisor {
             .last_report
             .is_none_or(|last| now >= last + Duration::from_secs(3));
         if due {
-            let names = unstopped.join(", ");
-            self.log(LogLevel::Info, &format!("waiting for {names} to die"));
+            let names: Vec<&str> = unstopped.iter().map(|(name, _)| *name).collect();
+            let mut main_log = self.main_log.borrow_mut();
+            main_log.log(
+                LogLevel::Info,
+                &format!("waiting for {} to die", names.join(", ")),
+            );
+            for (name, state) in &unstopped {
+                main_log.log(
+                    LogLevel::Blather,
+                    &format!("{name} state: {}", state.name()),
+                );
+            }
+            drop(main_log);
             self.last_report = Some(now);
         }
         self.last_report.map(|last| last + Duration::from_secs(3))
@@ -991,6 +1009,9 @@ impl Supervisor {
 
     /// A SIGHUP reload after every process stopped: start again from the new Graph.
     async fn restart(&mut self, graph: Graph, messages: &[(LogLevel, String)]) {
+        // supervisord's `cleanup` ends each run: the pid file goes (the new run writes its
+        // own, wherever the new configuration puts it).
+        let _ = std::fs::remove_file(&self.graph.supervisord.pidfile);
         *self.main_log.borrow_mut() = crate::open_main_log(&graph);
         let mut messages = messages.to_vec();
         messages.extend(crate::root_warning(&graph));
