@@ -2,10 +2,10 @@
 //! with supervisord 4.3.0 and passes against it too (`SVC_REFERENCE_SUPERVISORD`); the
 //! timing differences of README's table (supervisord handles one signal and stops one group
 //! per loop iteration, ~1 s when idle) are only waited out, never asserted. The one test of
-//! svc's own `shutdown_on` fails against supervisord, which ignores the key, and so does
+//! svc's own `shutdown_on` fails against supervisord, which ignores the key, and so do
 //! the one of SIGUSR1, which kills supervisord (it has no handler for it, so it dies and
-//! leaves its children running) while svc logs it and goes on. SIGWINCH is ignored by
-//! both.
+//! leaves its children running) while svc logs it and goes on, and the one of a reload to
+//! a main log that cannot be opened (supervisord dies). SIGWINCH is ignored by both.
 
 use std::process::{Command, Stdio};
 
@@ -553,4 +553,73 @@ fn a_sigterm_during_a_shutdown_on_shutdown_keeps_its_exit_status() {
     daemon.signal(SIGTERM);
     daemon.wait_for_log("received SIGTERM indicating exit request");
     assert_eq!(daemon.wait_exit().code(), Some(3), "{}", daemon.report());
+}
+
+/// Each start after a reload switches to `user=` again and says so, as supervisord's
+/// `set_uid_or_exit` does at every start.
+#[test]
+fn a_reload_sets_the_user_again() {
+    let mut daemon = Setup::new()
+        .supervisord("user=root")
+        .start("[program:a]\ncommand=sleep 1000\nstartsecs=0\n");
+    daemon.wait_for_log("success: a entered RUNNING");
+    assert_eq!(daemon.count("Set uid to user 0 succeeded"), 1);
+    daemon.signal(SIGHUP);
+    daemon.wait_for_count("success: a entered RUNNING", 2);
+    assert_eq!(daemon.count("Set uid to user 0 succeeded"), 2);
+    assert_eq!(daemon.stop(SIGTERM).code(), Some(0));
+}
+
+/// A reload whose new `logfile=` cannot be opened keeps logging where it was, with a CRIT
+/// line saying why, and runs the new configuration (svc only: supervisord dies with a
+/// traceback).
+#[test]
+fn a_reload_to_a_main_log_that_cannot_be_opened_keeps_the_old_one() {
+    let mut daemon = Setup::new()
+        .file("adir/.keep", "")
+        .start("[program:a]\ncommand=sleep 1000\nstartsecs=0\n");
+    daemon.wait_for_log("success: a entered RUNNING");
+    std::fs::write(
+        daemon.join("supervisord.conf"),
+        "[supervisord]\nlogfile=%(here)s/adir\npidfile=%(here)s/svc.pid\nchildlogdir=%(here)s\n\
+         [program:b]\ncommand=sleep 1000\nstartsecs=0\n",
+    )
+    .expect("write the new configuration");
+    daemon.signal(SIGHUP);
+    daemon.wait_for_log("success: b entered RUNNING");
+    assert!(
+        daemon
+            .main_log()
+            .contains(" CRIT could not open the log file "),
+        "{}",
+        daemon.report()
+    );
+    assert_eq!(daemon.stop(SIGTERM).code(), Some(0));
+}
+
+/// After a reload, output from a grandchild of a process of the previous run (it still
+/// holds that process's stdout) reaches neither the log nor the new processes: supervisord
+/// closes the old pipes when it restarts; svc reads and drops what comes through them.
+#[test]
+fn a_reload_drops_what_the_previous_runs_grandchildren_still_write() {
+    let mut daemon = Setup::new()
+        .file(
+            "ticker.sh",
+            "if [ -e \"$1/ran\" ]; then echo second; exec sleep 1000; fi\n: > \"$1/ran\"\n\
+             (while :; do echo tick; echo t >> \"$1/ticks\"; sleep 0.02; done) &\n\
+             exec sleep 1000\n",
+        )
+        .start(
+            "[program:p]\ncommand=sh %(here)s/ticker.sh %(here)s\nstartsecs=0\n\
+             stdout_logfile=%(here)s/p.log\n",
+        );
+    daemon.wait_for_file("p.log", "tick\n");
+    daemon.signal(SIGHUP);
+    daemon.wait_for_file("p.log", "second\n");
+    let ticks = |daemon: &Daemon| daemon.read("ticks").lines().count();
+    let seen = ticks(&daemon);
+    daemon.wait_for("five more ticks", || ticks(&daemon) >= seen + 5);
+    let log = daemon.read("p.log");
+    assert!(log.ends_with("tick\nsecond\n"), "{log}");
+    assert_eq!(daemon.stop(SIGTERM).code(), Some(0));
 }

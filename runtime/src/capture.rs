@@ -204,6 +204,15 @@ impl Capture {
         }
     }
 
+    /// The process is gone (a reload replaced every process): what a lingering writer (a
+    /// grandchild holding the pipe) still sends is read and dropped, neither logged nor
+    /// given to the event system, whose ids now name other processes. supervisord closes
+    /// every such fd when it restarts.
+    pub fn retire(&mut self) {
+        self.file = None;
+        self.tap = None;
+    }
+
     /// The pid of the child now writing to this stream (for event payloads).
     pub fn set_pid(&mut self, pid: i32) {
         if let Some(tap) = &mut self.tap {

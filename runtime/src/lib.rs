@@ -119,7 +119,7 @@ pub fn run(graph: Graph, options: RunOptions, reload: Reload) -> Result<i32, Sta
     }
 
     let main_log = Rc::new(RefCell::new(
-        try_open_main_log(&graph).map_err(StartError::crash)?,
+        open_main_log(&graph).map_err(StartError::crash)?,
     ));
     write_messages(&main_log, &messages);
     prepare_logs(&graph, &main_log);
@@ -235,7 +235,10 @@ pub(crate) fn root_warning(graph: &Graph) -> Option<(LogLevel, String)> {
 }
 
 /// `set_uid_or_exit`.
-fn set_user(graph: &Graph, messages: &mut Vec<(LogLevel, String)>) -> Result<(), StartError> {
+pub(crate) fn set_user(
+    graph: &Graph,
+    messages: &mut Vec<(LogLevel, String)>,
+) -> Result<(), StartError> {
     use nix::unistd::{Uid, User};
     let Some(user) = &graph.supervisord.user else {
         messages.extend(root_warning(graph));
@@ -273,7 +276,10 @@ fn set_user(graph: &Graph, messages: &mut Vec<(LogLevel, String)>) -> Result<(),
 }
 
 /// `set_rlimits_or_exit`: raise RLIMIT_NOFILE to `minfds` and RLIMIT_NPROC to `minprocs`.
-fn set_rlimits(graph: &Graph, messages: &mut Vec<(LogLevel, String)>) -> Result<(), StartError> {
+pub(crate) fn set_rlimits(
+    graph: &Graph,
+    messages: &mut Vec<(LogLevel, String)>,
+) -> Result<(), StartError> {
     use nix::sys::resource::{RLIM_INFINITY, Resource, getrlimit, setrlimit};
     let limits = [
         (
@@ -313,24 +319,10 @@ fn set_rlimits(graph: &Graph, messages: &mut Vec<(LogLevel, String)>) -> Result<
     Ok(())
 }
 
-/// `make_logger`: the main log file (rotated) or syslog, plus stdout in the foreground. A
-/// log file that cannot be opened is reported on stderr and the daemon goes on without it
-/// (a restart; the first start refuses, see [`try_open_main_log`]).
-pub(crate) fn open_main_log(graph: &Graph) -> MainLog {
-    try_open_main_log(graph).unwrap_or_else(|message| {
-        eprintln!("svc: {message}");
-        let settings = &graph.supervisord;
-        MainLog::new(
-            settings.loglevel,
-            MainTarget::Nowhere,
-            settings.nodaemon && !settings.silent,
-        )
-    })
-}
-
-/// `make_logger`, failing when the log file cannot be opened (supervisord dies with a
-/// traceback then: a daemon that cannot log must not start silently).
-pub(crate) fn try_open_main_log(graph: &Graph) -> Result<MainLog, String> {
+/// `make_logger`: the main log file (rotated) or syslog, plus stdout in the foreground;
+/// `Err` when the log file cannot be opened (supervisord dies with a traceback then: a
+/// daemon that cannot log must not start silently).
+pub(crate) fn open_main_log(graph: &Graph) -> Result<MainLog, String> {
     let settings = &graph.supervisord;
     let stdout = settings.nodaemon && !settings.silent;
     let target = match &settings.logfile {

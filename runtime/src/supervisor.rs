@@ -262,6 +262,10 @@ impl Supervisor {
     /// Creates the processes of `graph` (AUTO logs are created here, as supervisord does when
     /// it adds a group).
     fn install(&mut self, mut graph: Graph) {
+        for proc in &self.procs {
+            proc.stdout_log.borrow_mut().retire();
+            proc.stderr_log.borrow_mut().retire();
+        }
         self.procs.clear();
         self.groups.clear();
         self.by_pid.clear();
@@ -950,7 +954,9 @@ impl Supervisor {
                     match shutdown.after {
                         After::Exit(code) => return Ok(code),
                         After::Reload(graph, messages) => {
-                            self.restart(*graph, &messages).await;
+                            if let Some(code) = self.restart(*graph, &messages).await {
+                                return Ok(code);
+                            }
                             continue;
                         }
                     }
@@ -1008,19 +1014,36 @@ impl Supervisor {
     }
 
     /// A SIGHUP reload after every process stopped: start again from the new Graph.
-    async fn restart(&mut self, graph: Graph, messages: &[(LogLevel, String)]) {
+    ///
+    /// Returns the exit code when the new configuration cannot be run: a user svc cannot
+    /// switch to, a limit it cannot raise (supervisord exits through `usage` there too).
+    async fn restart(&mut self, graph: Graph, messages: &[(LogLevel, String)]) -> Option<i32> {
         // supervisord's `cleanup` ends each run: the pid file goes (the new run writes its
         // own, wherever the new configuration puts it).
         let _ = std::fs::remove_file(&self.graph.supervisord.pidfile);
-        *self.main_log.borrow_mut() = crate::open_main_log(&graph);
+        match crate::open_main_log(&graph) {
+            Ok(main_log) => *self.main_log.borrow_mut() = main_log,
+            // supervisord dies with a traceback here; svc keeps the log it has and says why.
+            Err(message) => self.log(
+                LogLevel::Critical,
+                &format!("{message}; the log goes on here"),
+            ),
+        }
+        // supervisord's `set_uid_or_exit` and `set_rlimits_or_exit` run at every start.
         let mut messages = messages.to_vec();
-        messages.extend(crate::root_warning(&graph));
+        let started = crate::set_user(&graph, &mut messages)
+            .and_then(|()| crate::set_rlimits(&graph, &mut messages));
         crate::write_messages(&self.main_log, &messages);
+        if let Err(error) = started {
+            self.log(LogLevel::Critical, &format!("{}; exiting", error.message));
+            return Some(i32::from(error.exit_code));
+        }
         crate::prepare_logs(&graph, &self.main_log);
         self.reopen_servers(&graph).await;
         self.install(graph);
         crate::announce(&self.graph, &self.main_log);
         self.start();
+        None
     }
 }
 
