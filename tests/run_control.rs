@@ -524,7 +524,7 @@ impl IgnoringDaemon {
             ),
         );
         let mut command = Command::new("sh");
-        command.args(["-c", "trap '' INT QUIT CHLD; exec \"$@\"", "sh"]);
+        command.args(["-c", "trap '' INT QUIT CHLD USR1; exec \"$@\"", "sh"]);
         daemon_args(&mut command);
         test.prepare(&mut command);
         command.stdout(Stdio::null()).stderr(Stdio::null());
@@ -565,7 +565,8 @@ impl Drop for IgnoringDaemon {
 /// at their default action whatever supervisord inherited, since exec resets a handler: a
 /// daemon started with INT, QUIT and CHLD ignored still stops `stopsignal=INT` and `QUIT`
 /// children with those signals, sees its children exit (an ignored SIGCHLD would have the
-/// kernel reap them) and shuts down on SIGINT.
+/// kernel reap them) and shuts down on SIGINT. An ignored SIGUSR1 stays ignored, in the
+/// children too.
 #[test]
 fn children_get_the_daemons_signals_at_their_default_action() {
     let daemon = IgnoringDaemon::start(
@@ -585,8 +586,10 @@ fn children_get_the_daemons_signals_at_their_default_action() {
         .strip_prefix("SigIgn:")
         .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
         .unwrap_or_else(|| panic!("{ignored:?}"));
-    let (sigint, sigquit) = (1 << (2 - 1), 1 << (3 - 1));
+    let (sigint, sigquit, sigusr1) = (1 << (2 - 1), 1 << (3 - 1), 1 << (10 - 1));
     assert_eq!(mask & (sigint | sigquit), 0, "{ignored}");
+    // A signal the daemon has no use for keeps the disposition it inherited.
+    assert_eq!(mask & sigusr1, sigusr1, "{ignored}");
     let pid = i32::try_from(daemon.child.id()).expect("a pid fits in i32");
     assert!(send_signal(pid, SIGINT), "signal the daemon");
     daemon.wait_for("the daemon to exit", || {

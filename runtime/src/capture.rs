@@ -59,6 +59,8 @@ pub struct Capture {
     /// A child was spawned with this stream: supervisord has made its dispatchers, so
     /// clearing and reopening the log act on the file (before that, they do nothing).
     spawned: bool,
+    /// Its process is gone (see [`Capture::retire`]): what still arrives is dropped.
+    retired: bool,
     /// The last write to the log file failed (and was logged).
     write_failing: bool,
 }
@@ -173,6 +175,7 @@ impl Capture {
             tap: None,
             spliced: false,
             spawned: false,
+            retired: false,
             write_failing: false,
         }
     }
@@ -209,6 +212,7 @@ impl Capture {
     /// given to the event system, whose ids now name other processes. supervisord closes
     /// every such fd when it restarts.
     pub fn retire(&mut self) {
+        self.retired = true;
         self.file = None;
         self.tap = None;
     }
@@ -222,6 +226,9 @@ impl Capture {
 
     /// Handles one chunk of output.
     pub fn write(&mut self, data: &[u8]) {
+        if self.retired {
+            return;
+        }
         match self.tap.as_ref().map(|tap| &tap.role) {
             None | Some(Role::Output { capture: None, .. }) => self.record(data),
             Some(Role::Listener) => self.record_listener(data),
@@ -316,6 +323,9 @@ impl Capture {
 
     /// At EOF: what was held back in case it started a token is logged.
     fn finish(&mut self) {
+        if self.retired {
+            return;
+        }
         if let Some(mode) = self.capture_mode()
             && !mode.pending.is_empty()
         {

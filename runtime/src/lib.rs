@@ -136,20 +136,19 @@ pub fn run(graph: Graph, options: RunOptions, reload: Reload) -> Result<i32, Sta
     if !supervisor.graph().supervisord.nodaemon {
         daemonize(supervisor.graph(), &main_log);
     }
-    announce(supervisor.graph(), &main_log);
+    supervisor.announce();
     let signals = signals::Signals::open()
         .map_err(|error| StartError::crash(format!("could not open a signalfd: {error}")))?;
     let in_flight = supervisor.serve(servers);
     release_startup_pages();
     let outcome = smol::block_on(executor.run(supervisor.run(&signals)));
-    // The pid file of the configuration running last (a reload may have moved it).
-    let pidfile = supervisor.graph().supervisord.pidfile.clone();
     // Answer the requests still being served (the `shutdown` that ended the loop).
     smol::block_on(executor.run(in_flight.finish(std::time::Duration::from_secs(1))));
+    // The pid file of the configuration running last (a reload may have moved it).
+    supervisor.remove_pidfile();
     // Dropping the executor drops the servers: their socket files are removed.
     drop(supervisor);
     drop(executor);
-    let _ = std::fs::remove_file(pidfile);
     // A failed signalfd read ends the daemon without stopping its children in order.
     Ok(outcome.unwrap_or(1))
 }
@@ -353,19 +352,25 @@ pub(crate) fn prepare_logs(graph: &Graph, main_log: &Rc<RefCell<MainLog>>) {
     }
 }
 
-/// `write_pidfile`: the pid and the "started" line.
-pub(crate) fn announce(graph: &Graph, main_log: &Rc<RefCell<MainLog>>) {
+/// `write_pidfile`: the pid and the "started" line. The path written, if it was.
+pub(crate) fn announce(graph: &Graph, main_log: &Rc<RefCell<MainLog>>) -> Option<String> {
     let pid = std::process::id();
     let path = &graph.supervisord.pidfile;
     match std::fs::write(path, format!("{pid}\n")) {
-        Ok(()) => main_log.borrow_mut().log(
-            LogLevel::Info,
-            &format!("supervisord started with pid {pid}"),
-        ),
-        Err(_) => main_log.borrow_mut().log(
-            LogLevel::Critical,
-            &format!("could not write pidfile {path}"),
-        ),
+        Ok(()) => {
+            main_log.borrow_mut().log(
+                LogLevel::Info,
+                &format!("supervisord started with pid {pid}"),
+            );
+            Some(path.clone())
+        }
+        Err(_) => {
+            main_log.borrow_mut().log(
+                LogLevel::Critical,
+                &format!("could not write pidfile {path}"),
+            );
+            None
+        }
     }
 }
 

@@ -54,12 +54,27 @@ pub fn block() -> io::Result<()> {
     let default = SigAction::new(SigHandler::SigDfl, SaFlags::empty(), SigSet::empty());
     let ignore = SigAction::new(SigHandler::SigIgn, SaFlags::empty(), SigSet::empty());
     for signal in handled().iter() {
+        // supervisord has no handler for SIGUSR1 and leaves an inherited SIG_IGN alone
+        // (its children inherit it); svc does too, and then never sees the signal.
+        if signal == Signal::SIGUSR1 && ignored(signal) {
+            continue;
+        }
         // SAFETY: no handler is installed; the default action of a blocked signal.
         unsafe { sigaction(signal, &default) }.map_err(io::Error::from)?;
     }
     // SAFETY: ignoring a signal installs no handler.
     unsafe { sigaction(Signal::SIGXFSZ, &ignore) }.map_err(io::Error::from)?;
     Ok(())
+}
+
+/// Whether `signal`'s disposition is SIG_IGN (inherited through exec).
+fn ignored(signal: Signal) -> bool {
+    // SAFETY: sigaction(2) with no new action only reads the current one into `old`.
+    unsafe {
+        let mut old: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(signal as libc::c_int, std::ptr::null(), &mut old) == 0
+            && old.sa_sigaction == libc::SIG_IGN
+    }
 }
 
 /// The signalfd, readable in the supervisor loop.

@@ -243,9 +243,13 @@ fn resolve(program: &str, path: Option<&[u8]>) -> Result<String, CommandError> {
     Ok(filename)
 }
 
-fn pipe() -> Result<(OwnedFd, OwnedFd), String> {
-    nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
-        .map_err(|errno| format!("unknown error making dispatchers: {errno:?}"))
+/// One of the child's pipes (supervisord makes them in `make_dispatchers`, with its error
+/// texts).
+fn pipe(name: &str) -> Result<(OwnedFd, OwnedFd), String> {
+    nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|errno| match errno {
+        Errno::EMFILE => format!("too many open files to spawn '{name}'"),
+        errno => format!("unknown error making dispatchers for '{name}': {errno:?}"),
+    })
 }
 
 /// Spawns the program. `Err` is the `spawnerr` (nothing was forked).
@@ -285,12 +289,12 @@ pub fn spawn(
     let envp_ptrs = block_pointers(&envp_block);
     let argv0 = argv.into_iter().next().unwrap_or_default();
 
-    let (stdin_read, stdin_write) = pipe()?;
-    let (stdout_read, stdout_write) = pipe()?;
+    let (stdin_read, stdin_write) = pipe(request.name)?;
+    let (stdout_read, stdout_write) = pipe(request.name)?;
     let stderr_pipe = if request.redirect_stderr {
         None
     } else {
-        Some(pipe()?)
+        Some(pipe(request.name)?)
     };
     let stderr_write_fd = stderr_pipe
         .as_ref()

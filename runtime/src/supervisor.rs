@@ -130,6 +130,9 @@ pub(crate) struct Supervisor {
     mood: Mood,
     shutdown: Option<Shutdown>,
     last_report: Option<Instant>,
+    /// The pid file this run wrote (removed when the run ends; not one it failed to write,
+    /// which may be another instance's).
+    pidfile: Option<String>,
     executor: Rc<LocalExecutor<'static>>,
     reload: Reload,
     control: smol::channel::Receiver<Control>,
@@ -243,6 +246,7 @@ impl Supervisor {
             mood: Mood::Running,
             shutdown: None,
             last_report: None,
+            pidfile: None,
             executor,
             reload,
             control,
@@ -262,10 +266,6 @@ impl Supervisor {
     /// Creates the processes of `graph` (AUTO logs are created here, as supervisord does when
     /// it adds a group).
     fn install(&mut self, mut graph: Graph) {
-        for proc in &self.procs {
-            proc.stdout_log.borrow_mut().retire();
-            proc.stderr_log.borrow_mut().retire();
-        }
         self.procs.clear();
         self.groups.clear();
         self.by_pid.clear();
@@ -1013,14 +1013,27 @@ impl Supervisor {
         }
     }
 
-    /// A SIGHUP reload after every process stopped: start again from the new Graph.
+    /// A SIGHUP reload after every process stopped: start again from the new Graph, as
+    /// supervisord's next pass of its main loop does (`set_uid_or_exit`, then the logger;
+    /// the rlimits are only raised at the first start).
     ///
     /// Returns the exit code when the new configuration cannot be run: a user svc cannot
-    /// switch to, a limit it cannot raise (supervisord exits through `usage` there too).
+    /// switch to (supervisord exits through `usage` there too).
     async fn restart(&mut self, graph: Graph, messages: &[(LogLevel, String)]) -> Option<i32> {
+        // What the previous run's grandchildren still write is not this run's.
+        for proc in &self.procs {
+            proc.stdout_log.borrow_mut().retire();
+            proc.stderr_log.borrow_mut().retire();
+        }
         // supervisord's `cleanup` ends each run: the pid file goes (the new run writes its
         // own, wherever the new configuration puts it).
-        let _ = std::fs::remove_file(&self.graph.supervisord.pidfile);
+        self.remove_pidfile();
+        let mut messages = messages.to_vec();
+        if let Err(error) = crate::set_user(&graph, &mut messages) {
+            crate::write_messages(&self.main_log, &messages);
+            self.log(LogLevel::Critical, &format!("{}; exiting", error.message));
+            return Some(i32::from(error.exit_code));
+        }
         match crate::open_main_log(&graph) {
             Ok(main_log) => *self.main_log.borrow_mut() = main_log,
             // supervisord dies with a traceback here; svc keeps the log it has and says why.
@@ -1029,21 +1042,25 @@ impl Supervisor {
                 &format!("{message}; the log goes on here"),
             ),
         }
-        // supervisord's `set_uid_or_exit` and `set_rlimits_or_exit` run at every start.
-        let mut messages = messages.to_vec();
-        let started = crate::set_user(&graph, &mut messages)
-            .and_then(|()| crate::set_rlimits(&graph, &mut messages));
         crate::write_messages(&self.main_log, &messages);
-        if let Err(error) = started {
-            self.log(LogLevel::Critical, &format!("{}; exiting", error.message));
-            return Some(i32::from(error.exit_code));
-        }
         crate::prepare_logs(&graph, &self.main_log);
         self.reopen_servers(&graph).await;
         self.install(graph);
-        crate::announce(&self.graph, &self.main_log);
+        self.announce();
         self.start();
         None
+    }
+
+    /// `write_pidfile`: writes the pid file and logs `supervisord started with pid N`.
+    pub(crate) fn announce(&mut self) {
+        self.pidfile = crate::announce(&self.graph, &self.main_log);
+    }
+
+    /// Removes the pid file this run wrote, if it wrote one.
+    pub(crate) fn remove_pidfile(&mut self) {
+        if let Some(path) = self.pidfile.take() {
+            let _ = std::fs::remove_file(path);
+        }
     }
 }
 
