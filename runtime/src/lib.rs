@@ -275,10 +275,7 @@ pub(crate) fn set_user(
 }
 
 /// `set_rlimits_or_exit`: raise RLIMIT_NOFILE to `minfds` and RLIMIT_NPROC to `minprocs`.
-pub(crate) fn set_rlimits(
-    graph: &Graph,
-    messages: &mut Vec<(LogLevel, String)>,
-) -> Result<(), StartError> {
+fn set_rlimits(graph: &Graph, messages: &mut Vec<(LogLevel, String)>) -> Result<(), StartError> {
     use nix::sys::resource::{RLIM_INFINITY, Resource, getrlimit, setrlimit};
     let limits = [
         (
