@@ -161,16 +161,8 @@ impl Case {
     }
 
     /// Polls `condition` every 10 ms; fails the test after [`DEADLINE`] with what was seen.
-    fn wait_until(&self, what: &str, mut condition: impl FnMut() -> bool) {
-        let deadline = Instant::now() + DEADLINE;
-        while !condition() {
-            assert!(
-                Instant::now() < deadline,
-                "timed out after {DEADLINE:?} waiting for {what}\n{}",
-                self.report()
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
+    fn wait_until(&self, what: &str, condition: impl FnMut() -> bool) {
+        crate::support::daemon::wait_until(what, condition, || self.report());
     }
 
     /// Waits until the main log says `supervisord started with pid <pid>`.

@@ -11,11 +11,10 @@
 //! outcomes compared by order are at least a second apart.
 
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 use crate::support::control::{UNIX_SERVER, supervisorctl, supervisorctl_in};
 use crate::support::daemon::{
-    DEADLINE, Daemon, SIGINT, SIGTERM, Setup, daemon_args, kill_tagged, send_signal,
+    DEADLINE, Daemon, SIGINT, SIGTERM, Setup, daemon_args, kill_tagged, send_signal, wait_until,
 };
 use crate::support::{Test, run_with_deadline};
 
@@ -540,16 +539,10 @@ impl IgnoringDaemon {
         std::fs::read_to_string(self.test.path().join(name)).unwrap_or_default()
     }
 
-    fn wait_for(&self, what: &str, mut condition: impl FnMut() -> bool) {
-        let deadline = Instant::now() + DEADLINE;
-        while !condition() {
-            assert!(
-                Instant::now() < deadline,
-                "timed out after {DEADLINE:?} waiting for {what}\n--- main log\n{}",
-                self.main_log()
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
+    fn wait_for(&self, what: &str, condition: impl FnMut() -> bool) {
+        wait_until(what, condition, || {
+            format!("--- main log\n{}", self.main_log())
+        });
     }
 }
 

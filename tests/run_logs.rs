@@ -14,6 +14,7 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -21,21 +22,8 @@ use crate::support::Test;
 use crate::support::control::{UNIX_SERVER, supervisorctl, xmlrpc, xmlrpc_in};
 use crate::support::daemon::{
     DEADLINE, Daemon, REFERENCE, SIGKILL, SIGTERM, Setup, all_pids, daemon_args, parse_log,
-    send_signal, stat,
+    send_signal, stat, wait_until,
 };
-
-/// Polls `condition` every 10 ms; panics with `report()` after [`DEADLINE`].
-fn wait_until(what: &str, mut condition: impl FnMut() -> bool, report: impl Fn() -> String) {
-    let deadline = Instant::now() + DEADLINE;
-    while !condition() {
-        assert!(
-            Instant::now() < deadline,
-            "timed out after {DEADLINE:?} waiting for {what}\n{}",
-            report()
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
 
 /// `python3 steps.py`: writes `hello\n` to stdout, waits for the file `go1`, writes `oops\n`
 /// to stderr, waits for `go2`, writes the undecodable `\xff\xfeabc\n` to stdout, waits for
@@ -538,6 +526,8 @@ struct Foreground {
     test: Test,
     child: Child,
     stdout: Arc<Mutex<Vec<u8>>>,
+    /// The reader of the daemon's stdout saw its end (the daemon and every child gone).
+    stdout_closed: Arc<AtomicBool>,
 }
 
 impl Foreground {
@@ -551,7 +541,12 @@ impl Foreground {
     fn start_under(wrapper: &[&str], conf: &str) -> Foreground {
         let test = Test::new().file("supervisord.conf", conf);
         let tag = test.path().display().to_string();
-        let test = test.env("SVC_TEST_TAG", &tag);
+        Foreground::launch(test.env("SVC_TEST_TAG", &tag), wrapper)
+    }
+
+    /// Runs the daemon under `wrapper` in `test`'s directory (where `supervisord.conf` is,
+    /// with the test's tag in its environment), its stdout collected by a thread.
+    fn launch(test: Test, wrapper: &[&str]) -> Foreground {
         let mut command = Command::new(wrapper[0]);
         command.args(&wrapper[1..]);
         daemon_args(&mut command);
@@ -560,7 +555,8 @@ impl Foreground {
         let mut child = command.spawn().expect("start the daemon");
         let mut pipe = child.stdout.take().expect("the daemon's stdout");
         let stdout = Arc::new(Mutex::new(Vec::new()));
-        let sink = Arc::clone(&stdout);
+        let stdout_closed = Arc::new(AtomicBool::new(false));
+        let (sink, closed) = (Arc::clone(&stdout), Arc::clone(&stdout_closed));
         std::thread::spawn(move || {
             let mut buffer = [0u8; 8192];
             while let Ok(count) = pipe.read(&mut buffer) {
@@ -571,11 +567,13 @@ impl Foreground {
                     .expect("the stdout buffer")
                     .extend_from_slice(&buffer[..count]);
             }
+            closed.store(true, Ordering::Release);
         });
         Foreground {
             test,
             child,
             stdout,
+            stdout_closed,
         }
     }
 
@@ -615,12 +613,9 @@ impl Foreground {
         loop {
             if let Some(status) = self.child.try_wait().expect("wait for the daemon") {
                 // The reader thread sees EOF once the daemon and its children are gone.
-                let mut last = self.stdout().len();
-                std::thread::sleep(Duration::from_millis(50));
-                while self.stdout().len() != last {
-                    last = self.stdout().len();
-                    std::thread::sleep(Duration::from_millis(50));
-                }
+                self.wait_for("the daemon's stdout to close", || {
+                    self.stdout_closed.load(Ordering::Acquire)
+                });
                 return status.code();
             }
             assert!(Instant::now() < deadline, "no exit\n{}", self.report());
@@ -765,7 +760,7 @@ ln -s /proc/self/fd /dev/fd
 ln -s /proc/self/fd/0 /dev/stdin
 ln -s /proc/self/fd/1 /dev/stdout
 ln -s /proc/self/fd/2 /dev/stderr
-python3 "$dir/receiver.py" "$dir" &
+python3 "$dir/receiver.py" "$dir" > /dev/null &
 while [ ! -e "$dir/ready" ]; do sleep 0.01; done
 exec "$@"
 "#;
@@ -811,18 +806,9 @@ fn syslog_gets_one_record_per_line() {
     let tag = test.path().display().to_string();
     let test = test.env("SVC_TEST_TAG", &tag);
     let dir = test.path().to_path_buf();
-    let mut command = Command::new("unshare");
-    command.args(["-m", "sh", "ns.sh"]).arg(&dir);
-    daemon_args(&mut command);
-    test.prepare(&mut command);
-    command.stdout(Stdio::null()).stderr(Stdio::null());
-    let child = command.spawn().expect("run unshare");
     // Cleanup (also of the receiver) by the tag, as for the foreground daemons.
-    let mut daemon = Foreground {
-        test,
-        child,
-        stdout: Arc::new(Mutex::new(Vec::new())),
-    };
+    let dir_arg = dir.display().to_string();
+    let mut daemon = Foreground::launch(test, &["unshare", "-m", "sh", "ns.sh", &dir_arg]);
     let syslog_path = dir.join("syslog");
     let syslog = || std::fs::read_to_string(&syslog_path).unwrap_or_default();
     let report = || format!("--- syslog\n{}", syslog());

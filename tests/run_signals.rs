@@ -12,8 +12,8 @@ use std::process::{Command, Stdio};
 use crate::support::Test;
 use crate::support::control::{UNIX_SERVER, supervisorctl};
 use crate::support::daemon::{
-    DEADLINE, Daemon, LogLine, Process, SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, Setup,
-    daemon_args, group_members, kill_tagged, parse_log, send_signal, stat,
+    Daemon, LogLine, Process, SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, Setup, daemon_args,
+    group_members, kill_tagged, parse_log, send_signal, stat, wait_until,
 };
 
 /// SIGWINCH: default action "ignore", in svc and supervisord alike.
@@ -363,15 +363,7 @@ impl Pid1 {
     }
 
     fn wait_for(&self, what: &str, condition: impl Fn(&str) -> bool) {
-        let deadline = std::time::Instant::now() + DEADLINE;
-        while !condition(&self.main_log()) {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "timed out waiting for {what}\n{}",
-                self.main_log()
-            );
-            std::thread::sleep(std::time::Duration::from_millis(10));
-        }
+        wait_until(what, || condition(&self.main_log()), || self.main_log());
     }
 
     /// The daemon's pid outside the namespace: unshare's only child.

@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use crate::support::control::UNIX_SERVER;
-use crate::support::daemon::{DEADLINE, SIGINT, Setup, kill_tagged, send_signal};
+use crate::support::daemon::{DEADLINE, SIGINT, Setup, kill_tagged, send_signal, wait_until};
 use crate::support::{CLEAN_ENV, Test, run_with_deadline, svc_binary};
 
 /// A few programs: one alone, one not started, a group of two.
@@ -31,19 +31,6 @@ const PROGRAMS: &str = "[program:web]\ncommand=sleep 1000\nstartsecs=0\n\
 fn python() -> &'static Path {
     static PYTHON: OnceLock<PathBuf> = OnceLock::new();
     PYTHON.get_or_init(crate::oracle::oracle_python)
-}
-
-/// Polls `condition` every 10 ms; fails after [`DEADLINE`] with `what` and `last_seen()`.
-fn wait_until(what: &str, mut condition: impl FnMut() -> bool, last_seen: impl Fn() -> String) {
-    let deadline = Instant::now() + DEADLINE;
-    while !condition() {
-        assert!(
-            Instant::now() < deadline,
-            "timed out after {DEADLINE:?} waiting for {what}\n{}",
-            last_seen()
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
 }
 
 /// A running supervisord 4.3.0 in its own directory (the guard: dropping it kills it and

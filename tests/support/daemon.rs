@@ -27,6 +27,20 @@ use super::{Test, svc_binary};
 /// expect is supervisord 4.3.0's behaviour. Tests of svc's extensions then fail.
 pub const REFERENCE: &str = "SVC_REFERENCE_SUPERVISORD";
 
+/// Polls `condition` every 10 ms until it holds; fails the test after [`DEADLINE`] with
+/// `what` and `report()` (what was seen). The one way tests wait for something to happen.
+pub fn wait_until(what: &str, mut condition: impl FnMut() -> bool, report: impl Fn() -> String) {
+    let deadline = Instant::now() + DEADLINE;
+    while !condition() {
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {DEADLINE:?} waiting for {what}\n{}",
+            report()
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 /// Appends the daemon under test to `command` (a wrapper such as `sh -c` or `unshare`):
 /// `svc run`, or the supervisord named by [`REFERENCE`], then `-n -c supervisord.conf`.
 pub fn daemon_args(command: &mut Command) {
@@ -452,23 +466,12 @@ impl Daemon {
     pub fn wait_showing(
         &self,
         what: &str,
-        mut condition: impl FnMut() -> bool,
+        condition: impl FnMut() -> bool,
         last_seen: impl Fn() -> String,
     ) {
-        let deadline = Instant::now() + DEADLINE;
-        loop {
-            if condition() {
-                return;
-            }
-            if Instant::now() > deadline {
-                panic!(
-                    "timed out after {DEADLINE:?} waiting for {what}\n{}{}",
-                    last_seen(),
-                    self.report()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        wait_until(what, condition, || {
+            format!("{}{}", last_seen(), self.report())
+        });
     }
 
     /// Waits until a main log message contains `needle`.
