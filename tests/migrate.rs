@@ -381,18 +381,17 @@ fn include_tree() -> Test {
         )
 }
 
+/// `svc check FILE --emit graph --no-host-checks`, which must succeed: the Graph as JSON.
+fn emit_graph(test: &Test, file: &str) -> String {
+    test.svc(&["check", file, "--emit", "graph", "--no-host-checks"])
+        .expect_code(0)
+        .stdout()
+}
+
 #[test]
 fn includes_fold_into_one_file_with_here_rewritten() {
     let test = include_tree();
-    let ini = test
-        .svc(&[
-            "check",
-            "etc/supervisord.conf",
-            "--emit",
-            "graph",
-            "--no-host-checks",
-        ])
-        .expect_code(0);
+    let ini = emit_graph(&test, "etc/supervisord.conf");
     test.svc(&[
         "migrate",
         "etc/supervisord.conf",
@@ -406,16 +405,8 @@ fn includes_fold_into_one_file_with_here_rewritten() {
     assert!(text.contains("# the site"), "{text}");
     assert!(text.contains("# seconds"), "{text}");
     assert!(text.contains("# from conf.d/web.conf"), "{text}");
-    let toml = test
-        .svc(&[
-            "check",
-            "etc/svc.toml",
-            "--emit",
-            "graph",
-            "--no-host-checks",
-        ])
-        .expect_code(0);
-    assert_eq!(ini.stdout(), toml.stdout());
+    let toml = emit_graph(&test, "etc/svc.toml");
+    assert_eq!(ini, toml);
     // Written elsewhere, the file spells out the directories `%(here)s` stood for.
     let test = test.file("out/.keep", "");
     test.svc(&[
@@ -431,30 +422,14 @@ fn includes_fold_into_one_file_with_here_rewritten() {
         text.contains("written out, since this file is elsewhere"),
         "{text}"
     );
-    let elsewhere = test
-        .svc(&[
-            "check",
-            "out/svc.toml",
-            "--emit",
-            "graph",
-            "--no-host-checks",
-        ])
-        .expect_code(0);
-    assert_eq!(ini.stdout(), elsewhere.stdout());
+    let elsewhere = emit_graph(&test, "out/svc.toml");
+    assert_eq!(ini, elsewhere);
 }
 
 #[test]
 fn keep_includes_writes_one_toml_file_per_ini_file() {
     let test = include_tree();
-    let ini = test
-        .svc(&[
-            "check",
-            "etc/supervisord.conf",
-            "--emit",
-            "graph",
-            "--no-host-checks",
-        ])
-        .expect_code(0);
+    let ini = emit_graph(&test, "etc/supervisord.conf");
     test.svc(&[
         "migrate",
         "etc/supervisord.conf",
@@ -480,16 +455,8 @@ fn keep_includes_writes_one_toml_file_per_ini_file() {
         worker.contains("command = \"/bin/cat %(here)s/input\""),
         "{worker}"
     );
-    let toml = test
-        .svc(&[
-            "check",
-            "etc/supervisord.toml",
-            "--emit",
-            "graph",
-            "--no-host-checks",
-        ])
-        .expect_code(0);
-    assert_eq!(ini.stdout(), toml.stdout());
+    let toml = emit_graph(&test, "etc/supervisord.toml");
+    assert_eq!(ini, toml);
     // A second run refuses to overwrite what the first wrote.
     let again = test.svc(&[
         "migrate",
@@ -940,16 +907,8 @@ fn a_default_with_here_keeps_each_sections_directory_when_folded() {
         )
         .file("etc/conf.d/a.conf", "[program:a]\ncommand=/bin/cat\n")
         .file("opt/b.conf", "[program:b]\ncommand=/bin/cat\n");
-    let ini = test
-        .svc(&[
-            "check",
-            "etc/supervisord.conf",
-            "--emit",
-            "graph",
-            "--no-host-checks",
-        ])
-        .expect_code(0);
-    assert!(ini.stdout().contains("/etc/conf.d\""), "{}", ini.stdout());
+    let ini = emit_graph(&test, "etc/supervisord.conf");
+    assert!(ini.contains("/etc/conf.d\""), "{}", ini);
     test.svc(&[
         "migrate",
         "etc/supervisord.conf",
@@ -963,16 +922,8 @@ fn a_default_with_here_keeps_each_sections_directory_when_folded() {
         text.contains("# every section runs in its own file's directory"),
         "{text}"
     );
-    let toml = test
-        .svc(&[
-            "check",
-            "etc/svc.toml",
-            "--emit",
-            "graph",
-            "--no-host-checks",
-        ])
-        .expect_code(0);
-    assert_eq!(ini.stdout(), toml.stdout(), "{text}");
+    let toml = emit_graph(&test, "etc/svc.toml");
+    assert_eq!(ini, toml, "{text}");
     // Kept per file, the copies could not be written: refused, not approximated.
     let kept = test.svc(&[
         "migrate",

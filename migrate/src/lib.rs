@@ -296,25 +296,9 @@ impl<'c> Migration<'c> {
                 .map(|source| source.path.display().to_string())
                 .unwrap_or_default()
         ));
-        let mut sections = Vec::new();
-        if !document.default_headers.is_empty() {
-            let entries: Vec<&Entry> = document.defaults.values().collect();
-            sections.push(self.defaults_section(
-                &document.default_headers,
-                &entries,
-                output_directory,
-            )?);
-        }
-        for section in document.sections.values() {
-            // Copies of `[DEFAULT]` values holding `%(here)s` are written in the section:
-            // their `%(here)s` is the directory of the file being read when they were made.
-            let entries: Vec<&Entry> = section.entries.values().collect();
-            sections.push(self.section(section, &entries, output_directory, None)?);
-        }
-        for text in sections {
-            out.push('\n');
-            out.push_str(&text);
-        }
+        // Copies of `[DEFAULT]` values holding `%(here)s` are written in the section: their
+        // `%(here)s` is the directory of the file being read when they were made.
+        out.push_str(&self.tables(document, output_directory, |_| None)?);
         // A file read twice (matched by two patterns) has its comments written once.
         let mut seen = Vec::new();
         let mut files = Vec::new();
@@ -331,12 +315,29 @@ impl<'c> Migration<'c> {
         for &id in &files {
             rest.extend(self.comments.rest(id));
         }
-        if !rest.is_empty() {
+        push_trailing_comments(&mut out, rest);
+        Ok(out)
+    }
+
+    /// `document`'s `[defaults]` and sections as TOML tables, each after a blank line;
+    /// `include_patterns` gives a section the patterns of a real `[include]` table.
+    fn tables(
+        &mut self,
+        document: &Document,
+        directory: &str,
+        include_patterns: impl Fn(&Section) -> Option<Vec<String>>,
+    ) -> Result<String, Refusal> {
+        let mut out = String::new();
+        if !document.default_headers.is_empty() {
+            let entries: Vec<&Entry> = document.defaults.values().collect();
             out.push('\n');
-            for comment in rest {
-                out.push_str(&write::comment(&comment));
-                out.push('\n');
-            }
+            out.push_str(&self.defaults_section(&document.default_headers, &entries, directory)?);
+        }
+        for section in document.sections.values() {
+            let entries: Vec<&Entry> = section.entries.values().collect();
+            let patterns = include_patterns(section);
+            out.push('\n');
+            out.push_str(&self.section(section, &entries, directory, patterns.as_deref())?);
         }
         Ok(out)
     }
@@ -730,50 +731,25 @@ impl<'c> Migration<'c> {
                 "# Migrated from {} by `svc migrate --keep-includes`.\n",
                 source.path.display()
             ));
-            let mut sections = Vec::new();
-            if !document.default_headers.is_empty() {
-                let entries: Vec<&Entry> = document.defaults.values().collect();
-                sections.push(self.defaults_section(
-                    &document.default_headers,
-                    &entries,
-                    &directory,
-                )?);
-            }
-            for section in document.sections.values() {
-                let entries: Vec<&Entry> = section.entries.values().collect();
-                let patterns = if section.name == "include" && index == 0 {
-                    let files = document
+            out.push_str(&self.tables(document, &directory, |section| {
+                // The main file's `[include]` becomes a real table of TOML patterns.
+                (section.name == "include" && index == 0).then(|| {
+                    document
                         .get("include", "files")
                         .map(|entry| entry.value.text.clone())
-                        .unwrap_or_default();
-                    Some(
-                        files
-                            .split_whitespace()
-                            .map(|pattern| toml_pattern(pattern, main_directory, output_directory))
-                            .collect::<Vec<String>>(),
-                    )
-                } else {
-                    None
-                };
-                sections.push(self.section(section, &entries, &directory, patterns.as_deref())?);
-            }
-            for text in sections {
-                out.push('\n');
-                out.push_str(&text);
-            }
+                        .unwrap_or_default()
+                        .split_whitespace()
+                        .map(|pattern| toml_pattern(pattern, main_directory, output_directory))
+                        .collect()
+                })
+            })?);
             let rest: Vec<String> = self
                 .comments
                 .take_trailer(id)
                 .into_iter()
                 .chain(self.comments.rest(id))
                 .collect();
-            if !rest.is_empty() {
-                out.push('\n');
-                for comment in rest {
-                    out.push_str(&write::comment(&comment));
-                    out.push('\n');
-                }
-            }
+            push_trailing_comments(&mut out, rest);
             files.push(MigratedFile {
                 from: if index == 0 {
                     main_path.to_path_buf()
@@ -809,6 +785,18 @@ fn toml_pattern(pattern: &str, main_directory: &str, output_directory: &str) -> 
         renamed
     } else {
         paths::join(main_directory, &renamed)
+    }
+}
+
+/// The comments left over at the end of a file, after a blank line.
+fn push_trailing_comments(out: &mut String, rest: Vec<String>) {
+    if rest.is_empty() {
+        return;
+    }
+    out.push('\n');
+    for comment in rest {
+        out.push_str(&write::comment(&comment));
+        out.push('\n');
     }
 }
 
